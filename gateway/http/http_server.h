@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "boost/beast/http.hpp"
+#include "gateway/stats/stats_store.h"
+
+namespace chaukas::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct ListenerContext;
+
+struct ConnectionInfo {
+  std::string peer;  // "127.0.0.1:53211"
+};
+
+// Answers one HTTP request. Called on an I/O thread, so it must not block on I/O.
+// The server fills in version and keep-alive; the handler sets status, headers and body.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  virtual void Handle(const Request& request, const ConnectionInfo& connection,
+                      Response& response) = 0;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 picks an ephemeral port; see HttpServer::port()
+  int threads = 1;    // one io_context (and thread) each
+  uint64_t max_body_bytes = 4 * 1024 * 1024;
+  uint32_t max_header_bytes = 16 * 1024;
+  absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive connection with no request
+  absl::Duration read_timeout = absl::Seconds(30);  // one request, headers and body
+};
+
+// A keep-alive HTTP/1.1 server on Boost.Beast: one io_context per thread; the acceptor
+// hands each new connection to the next io_context in turn, and a connection then lives on
+// that one thread (no locks inside a connection). Answers by itself what never reaches the
+// handler: 400 for malformed HTTP, 413 over max_body_bytes, 431 over max_header_bytes.
+// Accept errors (EMFILE...) are logged and retried after a pause, never fatal.
+//
+// Stats under "listener" with label {listener: <stats_name>}: connections_total,
+// connections_active, requests, responses{code_class: 2xx...}, request_duration_us,
+// accept_errors.
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler& handler, stats::StatsStore& stats,
+             std::string stats_name);
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the threads. Fails with the address in the message when it cannot bind.
+  [[nodiscard]] absl::Status Start();
+  // The bound port, valid after Start().
+  uint16_t port() const { return port_; }
+  // Stops accepting, closes every connection and joins the threads. Idempotent; call it from
+  // any thread but an I/O thread of this server (the handler must not call it).
+  void Stop();
+
+ private:
+  struct Worker;
+  class Acceptor;
+  enum class State { kNew, kRunning, kStopped };
+
+  void StopRunning() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  const HttpServerOptions options_;
+  const std::unique_ptr<ListenerContext> listener_;  // what every connection shares
+  // Declared before acceptor_, which holds work on them: destroyed after it.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Acceptor> acceptor_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  absl::Mutex mutex_;  // serializes Start and Stop
+  State state_ ABSL_GUARDED_BY(mutex_) = State::kNew;
+};
+
+// The JSON error body every HTTP answer of the gateway uses:
+//   {"error":{"code":413,"message":"request body exceeds max_body_bytes (4194304 bytes)"}}
+void SetJsonError(Response& response, boost::beast::http::status status, std::string_view message);
+
+}  // namespace chaukas::http

@@ -1,0 +1,237 @@
+#include "gateway/http/http_session.h"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gateway/common/log.h"
+
+namespace chaukas::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+constexpr std::size_t kReadChunkBytes = std::size_t{16} * 1024;
+constexpr absl::Duration kLingerTimeout = absl::Seconds(2);
+
+std::array<stats::Counter*, 5> ResponseCounters(stats::StatsStore& store,
+                                                const std::string& listener) {
+  std::array<stats::Counter*, 5> counters;
+  for (size_t i = 0; i < counters.size(); ++i) {
+    const std::string code_class = absl::StrCat(i + 1, "xx");
+    counters[i] = &store.GetCounter("listener.responses",
+                                    {{"listener", listener}, {"code_class", code_class}});
+  }
+  return counters;
+}
+
+std::string PeerOf(const tcp::socket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const std::string address = peer.address().to_string();
+  return peer.address().is_v6() ? absl::StrCat("[", address, "]:", peer.port())
+                                : absl::StrCat(address, ":", peer.port());
+}
+
+// Beast reports bytes that are not HTTP as errors of its HTTP category; of that category,
+// end_of_stream and partial_message only mean that the peer hung up.
+bool IsMalformedRequest(const beast::error_code& ec) {
+  return ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category() &&
+         ec != beast_http::error::end_of_stream && ec != beast_http::error::partial_message;
+}
+
+// The target without its query, which may carry secrets not to be logged.
+std::string PathOf(const Request& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  return std::string(target.substr(0, target.find('?')));
+}
+
+Response ResponseTo(const Request& request) {
+  Response response;
+  response.version(request.version());
+  response.keep_alive(request.keep_alive());
+  return response;
+}
+
+}  // namespace
+
+ListenerStats::ListenerStats(stats::StatsStore& store, const std::string& listener)
+    : connections_total(store.GetCounter("listener.connections_total", {{"listener", listener}})),
+      connections_active(store.GetGauge("listener.connections_active", {{"listener", listener}})),
+      requests(store.GetCounter("listener.requests", {{"listener", listener}})),
+      responses(ResponseCounters(store, listener)),
+      request_duration_us(
+          store.GetHistogram("listener.request_duration_us", {{"listener", listener}})),
+      accept_errors(store.GetCounter("listener.accept_errors", {{"listener", listener}})) {}
+
+stats::Counter& ListenerStats::ResponsesOfClass(unsigned status_code) const {
+  const unsigned code_class = std::clamp(status_code / 100, 1u, 5u);
+  return *responses[code_class - 1];
+}
+
+void SessionRegistry::CloseAll() {
+  closed_ = true;
+  // Close only cancels I/O; no session is destroyed (or removed) before this returns.
+  for (HttpSession* session : sessions_) session->Close();
+}
+
+HttpSession::HttpSession(tcp::socket socket, const ListenerContext& listener,
+                         SessionRegistry& registry)
+    : listener_(listener),
+      registry_(registry),
+      stream_(std::move(socket)),
+      connection_{PeerOf(stream_.socket())} {
+  registry_.Add(*this);
+  listener_.stats.connections_total.Inc();
+  listener_.stats.connections_active.Add(1);
+}
+
+HttpSession::~HttpSession() {
+  listener_.stats.connections_active.Add(-1);
+  registry_.Remove(*this);
+}
+
+void HttpSession::Start() {
+  beast::error_code ignored;
+  stream_.socket().set_option(tcp::no_delay(true), ignored);
+  // No idle wait on a new connection: read_timeout runs from the accept.
+  ReadRequest();
+}
+
+void HttpSession::Close() { stream_.close(); }
+
+void HttpSession::WaitForNextRequest() {
+  if (buffer_.size() > 0) {  // a pipelined request is already here
+    ReadRequest();
+    return;
+  }
+  buffer_.shrink_to_fit();  // an idle connection should not keep a large request's memory
+  SetTimeout(listener_.options.idle_timeout);
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunkBytes),
+      beast::bind_front_handler(&HttpSession::OnFirstBytes, shared_from_this()));
+}
+
+void HttpSession::OnFirstBytes(beast::error_code ec, std::size_t bytes) {
+  if (ec) return;  // idle timeout, the peer hung up, or Stop: the connection just ends
+  buffer_.commit(bytes);
+  ReadRequest();
+}
+
+void HttpSession::ReadRequest() {
+  parser_.emplace();
+  parser_->body_limit(listener_.options.max_body_bytes);
+  parser_->header_limit(listener_.options.max_header_bytes);
+  SetTimeout(listener_.options.read_timeout);
+  beast_http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+}
+
+void HttpSession::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+  const HttpServerOptions& options = listener_.options;
+  if (ec == beast_http::error::body_limit) {
+    WriteRefusal(
+        beast_http::status::payload_too_large,
+        absl::StrCat("request body exceeds max_body_bytes (", options.max_body_bytes, " bytes)"));
+  } else if (ec == beast_http::error::header_limit) {
+    WriteRefusal(beast_http::status::request_header_fields_too_large,
+                 absl::StrCat("request header exceeds max_header_bytes (", options.max_header_bytes,
+                              " bytes)"));
+  } else if (IsMalformedRequest(ec)) {
+    WriteRefusal(beast_http::status::bad_request,
+                 absl::StrCat("malformed HTTP request: ", ec.message()));
+  } else if (!ec) {
+    HandleRequest(parser_->release());
+  }
+  // Any other error (read timeout, the peer hung up, Stop) just ends the connection.
+}
+
+void HttpSession::HandleRequest(const Request& request) {
+  listener_.stats.requests.Inc();
+  request_start_ = std::chrono::steady_clock::now();
+  Write(CallHandler(request), &HttpSession::OnAnswerWritten);
+}
+
+Response HttpSession::CallHandler(const Request& request) {
+  Response response = ResponseTo(request);
+  std::string failure;
+  try {
+    listener_.handler.Handle(request, connection_, response);
+    return response;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "an exception not derived from std::exception";
+  }
+  Log(LogLevel::kError, absl::StrCat("HTTP handler failed on ", PathOf(request), " from ",
+                                     connection_.peer, ": ", failure));
+  Response error = ResponseTo(request);
+  SetJsonError(error, beast_http::status::internal_server_error, "internal error");
+  return error;
+}
+
+void HttpSession::Write(Response response, OnWritten on_written) {
+  response_ = std::move(response);
+  response_.prepare_payload();
+  listener_.stats.ResponsesOfClass(response_.result_int()).Inc();
+  // A peer gets read_timeout to take its answer too; one that does not read is dropped.
+  SetTimeout(listener_.options.read_timeout);
+  beast_http::async_write(stream_, response_,
+                          beast::bind_front_handler(on_written, shared_from_this()));
+}
+
+void HttpSession::OnAnswerWritten(beast::error_code ec, std::size_t /*bytes*/) {
+  const auto elapsed = std::chrono::steady_clock::now() - request_start_;
+  listener_.stats.request_duration_us.Record(
+      std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+  const bool keep_alive = response_.keep_alive();
+  response_ = {};
+  if (ec) return;
+  if (!keep_alive) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  WaitForNextRequest();
+}
+
+void HttpSession::WriteRefusal(beast_http::status status, std::string_view message) {
+  Response response;
+  SetJsonError(response, status, message);
+  response.keep_alive(false);
+  Write(std::move(response), &HttpSession::OnRefusalWritten);
+}
+
+void HttpSession::OnRefusalWritten(beast::error_code ec, std::size_t /*bytes*/) {
+  if (ec) return;
+  // The peer may still be sending the body we refused. Closing a socket with unread bytes
+  // makes the kernel send RST, which can destroy our answer before the peer reads it; so
+  // half-close and discard what still arrives, for a bounded time (nginx's lingering close).
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  SetTimeout(kLingerTimeout);
+  Drain();
+}
+
+void HttpSession::Drain() {
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (!ec) self->Drain();
+                          });
+}
+
+void HttpSession::SetTimeout(absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) {
+    stream_.expires_never();
+  } else {
+    stream_.expires_after(absl::ToChronoNanoseconds(timeout));
+  }
+}
+
+}  // namespace chaukas::http

@@ -1,0 +1,345 @@
+#include "gateway/ingest/grpc_services.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/common/strings.h"
+#include "gateway/ingest/local_answers.h"
+#include "gateway/ingest/status_mapping.h"
+
+namespace chaukas::ingest {
+namespace {
+
+using Method = GrpcIngestCore::Method;
+
+constexpr std::array<std::string_view, static_cast<size_t>(Method::kCount)> kMethodNames = {
+    "Healthz",          "GetCapabilities", "IngestEvent",
+    "IngestEventBatch", "QueryEvents",     "GetEventStats"};
+
+// gRPC metadata values must be printable ASCII; reasons quote client data.
+constexpr size_t kMaxTrailerBytes = 4096;
+
+std::string PrintableAscii(std::string_view text) {
+  std::string out(text.substr(0, kMaxTrailerBytes));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return out;
+}
+
+std::string Header(const grpc::CallbackServerContext& context, std::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (found == metadata.end()) return "";
+  return std::string(found->second.data(), found->second.size());
+}
+
+std::string PeerAddress(const grpc::CallbackServerContext& context) {
+  std::string peer = context.peer();  // "ipv4:127.0.0.1:5555" or "ipv6:[::1]:5555"
+  for (std::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (absl::StartsWith(peer, ToAbsl(scheme))) return peer.substr(scheme.size());
+  }
+  return peer;
+}
+
+pipeline::RequestContext MakeRequestContext(const grpc::CallbackServerContext& context,
+                                            pipeline::IngestApi api) {
+  pipeline::RequestContext request;
+  request.protocol = pipeline::Protocol::kGrpc;
+  request.api = api;
+  request.peer = PeerAddress(context);
+  request.authorization = Header(context, "authorization");
+  request.api_key = Header(context, "x-api-key");
+  request.user_agent = Header(context, "user-agent");
+  request.received_at = absl::Now();
+  return request;
+}
+
+// Parses the raw request onto the batch's arena; nullptr (with `error` set) when the bytes
+// are not a valid `Request`.
+template <typename Request>
+Request* ParseRequest(const grpc::ByteBuffer& raw, pipeline::IngestBatch& batch,
+                      grpc::Status& error) {
+  auto* request = batch.Create<Request>();
+  grpc::ByteBuffer copy(raw);  // shares the slices; deserializing consumes the copy
+  if (!grpc::SerializationTraits<Request>::Deserialize(&copy, request).ok()) {
+    error = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("request is not a valid ", Request::descriptor()->full_name(),
+                                      " (truncated or corrupt protobuf)"));
+    return nullptr;
+  }
+  return request;
+}
+
+template <typename Response>
+void SerializeResponse(const Response& response, grpc::ByteBuffer& raw) {
+  bool own_buffer = false;
+  // Serializing our own well-formed message into a fresh buffer cannot fail.
+  (void)grpc::SerializationTraits<Response>::Serialize(response, &raw, &own_buffer);
+}
+
+pipeline::Event* SingleEvent(pipeline::IngestBatch& batch, const grpc::ByteBuffer& raw,
+                             pipeline::IngestApi api, grpc::Status& error) {
+  if (api == pipeline::IngestApi::kServerService) {
+    auto* request = ParseRequest<server_v1::IngestEventRequest>(raw, batch, error);
+    if (request == nullptr || !request->has_event()) return nullptr;
+    return request->mutable_event();
+  }
+  auto* request = ParseRequest<client_v1::IngestEventRequest>(raw, batch, error);
+  if (request == nullptr || !request->has_event()) return nullptr;
+  return request->mutable_event();
+}
+
+chaukas::spec::common::v1::EventBatch* EventsOf(pipeline::IngestBatch& batch,
+                                                const grpc::ByteBuffer& raw,
+                                                pipeline::IngestApi api, grpc::Status& error) {
+  if (api == pipeline::IngestApi::kServerService) {
+    auto* request = ParseRequest<server_v1::IngestEventBatchRequest>(raw, batch, error);
+    return request == nullptr ? nullptr : request->mutable_event_batch();
+  }
+  auto* request = ParseRequest<client_v1::IngestEventBatchRequest>(raw, batch, error);
+  return request == nullptr ? nullptr : request->mutable_event_batch();
+}
+
+void AddRejectionTrailers(grpc::CallbackServerContext& context, const IngestOutcome& outcome) {
+  context.AddTrailingMetadata("chaukas-accepted-count", std::to_string(outcome.accepted));
+  context.AddTrailingMetadata("chaukas-rejected-count", std::to_string(outcome.rejected.size()));
+  context.AddTrailingMetadata("chaukas-rejected", PrintableAscii(SummarizeRejections(
+                                                      outcome.rejected, "event_batch.events", 20)));
+}
+
+}  // namespace
+
+GrpcMethodStats::GrpcMethodStats(stats::StatsStore& stats, std::string method)
+    : stats_(stats),
+      method_(std::move(method)),
+      requests_(stats.GetCounter("listener.requests", {{"listener", "grpc"}, {"method", method_}})),
+      duration_us_(stats.GetHistogram("listener.request_duration_us",
+                                      {{"listener", "grpc"}, {"method", method_}})) {}
+
+void GrpcMethodStats::Record(absl::Time started, const grpc::Status& status) const {
+  requests_.Inc();
+  duration_us_.Record(static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - started)));
+  if (!status.ok()) {
+    // Errors are rare: looking their counter up per call is fine.
+    stats_
+        .GetCounter("listener.grpc_errors", {{"listener", "grpc"},
+                                             {"method", method_},
+                                             {"code", std::to_string(status.error_code())}})
+        .Inc();
+  }
+}
+
+GrpcIngestCore::GrpcIngestCore(const IngestHandler& ingest,
+                               const stats::EventAggregates& aggregates, stats::StatsStore& stats)
+    : ingest_(ingest), aggregates_(aggregates) {
+  for (size_t i = 0; i < method_stats_.size(); ++i) {
+    method_stats_[i] = std::make_unique<GrpcMethodStats>(stats, std::string(kMethodNames[i]));
+  }
+}
+
+grpc::ServerUnaryReactor* GrpcIngestCore::Finish(grpc::CallbackServerContext& context,
+                                                 Method method, absl::Time started,
+                                                 const grpc::Status& status) const {
+  method_stats_[static_cast<size_t>(method)]->Record(started, status);
+  grpc::ServerUnaryReactor* reactor = context.DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::Status GrpcIngestCore::IngestEvent(grpc::CallbackServerContext& context,
+                                         const grpc::ByteBuffer& raw, pipeline::IngestApi api,
+                                         server_v1::IngestEventResponse* response) {
+  pipeline::IngestBatch batch(MakeRequestContext(context, api));
+  grpc::Status error;
+  pipeline::Event* event = SingleEvent(batch, raw, api, error);
+  if (!error.ok()) return error;
+  if (event == nullptr) return {grpc::StatusCode::INVALID_ARGUMENT, "event: is required"};
+  batch.AddEvent(event);
+
+  const IngestOutcome outcome = ingest_.Process(batch);
+  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+  if (!outcome.rejected.empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("event rejected: event.", outcome.rejected.front().reason)};
+  }
+  if (response != nullptr) {
+    response->set_event_id(event->event_id());
+    response->set_status(outcome.dropped > 0 ? "dropped" : "accepted");
+    response->set_processed_at(absl::ToUnixMillis(absl::Now()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcIngestCore::IngestEventBatch(grpc::CallbackServerContext& context,
+                                              const grpc::ByteBuffer& raw, pipeline::IngestApi api,
+                                              server_v1::IngestEventBatchResponse* response) {
+  pipeline::IngestBatch batch(MakeRequestContext(context, api));
+  grpc::Status error;
+  chaukas::spec::common::v1::EventBatch* events = EventsOf(batch, raw, api, error);
+  if (events == nullptr) return error;
+  batch.AddEvents(events);
+
+  const IngestOutcome outcome = ingest_.Process(batch);
+  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
+  if (!outcome.rejected.empty()) AddRejectionTrailers(context, outcome);
+  if (response != nullptr) {
+    response->set_batch_id(batch.batch_id());
+    response->set_accepted_count(static_cast<int32_t>(outcome.accepted));
+    response->set_rejected_count(static_cast<int32_t>(outcome.rejected.size()));
+    for (const RejectedEvent& rejection : outcome.rejected) {
+      // An event without an id is named by its position, so the client can still find it.
+      response->add_rejected_event_ids(
+          rejection.event_id.empty() ? absl::StrCat("event_batch.events[", rejection.index, "]")
+                                     : rejection.event_id);
+    }
+    return grpc::Status::OK;
+  }
+  // The client service's response is empty: a batch with nothing accepted is an error,
+  // a partly rejected one succeeds with the rejections in the trailers.
+  if (outcome.accepted == 0 && !outcome.rejected.empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
+                         SummarizeRejections(outcome.rejected, "event_batch.events"))};
+  }
+  return grpc::Status::OK;
+}
+
+// --- ChaukasClientService ---
+
+grpc::ServerUnaryReactor* ClientService::Healthz(grpc::CallbackServerContext* context,
+                                                 const client_v1::HealthzRequest*,
+                                                 client_v1::HealthzResponse*) {
+  return core_.Finish(*context, Method::kHealthz, absl::Now(), grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ClientService::GetCapabilities(
+    grpc::CallbackServerContext* context, const client_v1::GetCapabilitiesRequest*,
+    client_v1::GetCapabilitiesResponse* response) {
+  *response->mutable_capabilities() = LocalCapabilities();
+  return core_.Finish(*context, Method::kGetCapabilities, absl::Now(), grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ClientService::IngestEvent(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  const absl::Time started = absl::Now();
+  const grpc::Status status =
+      core_.IngestEvent(*context, *request, pipeline::IngestApi::kClientService, nullptr);
+  if (status.ok()) SerializeResponse(client_v1::IngestEventResponse(), *response);
+  return core_.Finish(*context, Method::kIngestEvent, started, status);
+}
+
+grpc::ServerUnaryReactor* ClientService::IngestEventBatch(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  const absl::Time started = absl::Now();
+  const grpc::Status status =
+      core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kClientService, nullptr);
+  if (status.ok()) SerializeResponse(client_v1::IngestEventBatchResponse(), *response);
+  return core_.Finish(*context, Method::kIngestEventBatch, started, status);
+}
+
+grpc::ServerUnaryReactor* ClientService::QueryEvents(grpc::CallbackServerContext* context,
+                                                     const client_v1::QueryEventsRequest*,
+                                                     client_v1::QueryEventsResponse*) {
+  return core_.Finish(*context, Method::kQueryEvents, absl::Now(),
+                      {grpc::StatusCode::UNIMPLEMENTED, kQueryNeedsUpstream});
+}
+
+// --- ChaukasServerService ---
+
+grpc::ServerUnaryReactor* ServerService::Healthz(grpc::CallbackServerContext* context,
+                                                 const server_v1::HealthzRequest*,
+                                                 server_v1::HealthzResponse*) {
+  return core_.Finish(*context, Method::kHealthz, absl::Now(), grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ServerService::GetCapabilities(
+    grpc::CallbackServerContext* context, const server_v1::GetCapabilitiesRequest*,
+    server_v1::GetCapabilitiesResponse* response) {
+  *response->mutable_capabilities() = LocalCapabilities();
+  return core_.Finish(*context, Method::kGetCapabilities, absl::Now(), grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* ServerService::IngestEvent(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
+  const absl::Time started = absl::Now();
+  server_v1::IngestEventResponse answer;
+  const grpc::Status status =
+      core_.IngestEvent(*context, *request, pipeline::IngestApi::kServerService, &answer);
+  if (status.ok()) SerializeResponse(answer, *response);
+  return core_.Finish(*context, Method::kIngestEvent, started, status);
+}
+
+grpc::ServerUnaryReactor* ServerService::IngestEventBatch(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
+  const absl::Time started = absl::Now();
+  server_v1::IngestEventBatchResponse answer;
+  const grpc::Status status =
+      core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kServerService, &answer);
+  if (status.ok()) SerializeResponse(answer, *response);
+  return core_.Finish(*context, Method::kIngestEventBatch, started, status);
+}
+
+grpc::ServerUnaryReactor* ServerService::QueryEvents(grpc::CallbackServerContext* context,
+                                                     const server_v1::QueryEventsRequest*,
+                                                     server_v1::QueryEventsResponse*) {
+  return core_.Finish(*context, Method::kQueryEvents, absl::Now(),
+                      {grpc::StatusCode::UNIMPLEMENTED, kQueryNeedsUpstream});
+}
+
+grpc::ServerUnaryReactor* ServerService::GetEventStats(
+    grpc::CallbackServerContext* context, const server_v1::GetEventStatsRequest* request,
+    server_v1::GetEventStatsResponse* response) {
+  const absl::Time started = absl::Now();
+  *response = core_.aggregates().Query(*request);
+  return core_.Finish(*context, Method::kGetEventStats, started, grpc::Status::OK);
+}
+
+// --- GrpcListener ---
+
+GrpcListener::GrpcListener(config::GrpcListenerConfig config, const IngestHandler& ingest,
+                           const stats::EventAggregates& aggregates, stats::StatsStore& stats)
+    : config_(std::move(config)),
+      core_(ingest, aggregates, stats),
+      client_service_(core_),
+      server_service_(core_) {}
+
+GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status GrpcListener::Start() {
+  const std::string& host = config_.address.host;
+  const std::string address = absl::StrContains(host, ":")
+                                  ? absl::StrCat("[", host, "]:", config_.address.port)
+                                  : absl::StrCat(host, ":", config_.address.port);
+  int selected_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  // gRPC turns SO_REUSEPORT on by default, which would let a second gateway silently share
+  // (and steal half of) this port. Binding must fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&client_service_);
+  builder.RegisterService(&server_service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || selected_port == 0) {
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", address, " (address in use or not local?)"));
+  }
+  port_ = static_cast<uint16_t>(selected_port);
+  return absl::OkStatus();
+}
+
+void GrpcListener::Shutdown(absl::Duration deadline) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace chaukas::ingest

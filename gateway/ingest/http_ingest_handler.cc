@@ -1,0 +1,236 @@
+#include "gateway/ingest/http_ingest_handler.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "chaukas/spec/client/v1/client.pb.h"
+#include "gateway/codec/json_decoder.h"
+#include "gateway/codec/json_writer.h"
+#include "gateway/common/json_escape.h"
+#include "gateway/common/strings.h"
+#include "gateway/ingest/local_answers.h"
+#include "gateway/ingest/status_mapping.h"
+
+namespace chaukas::ingest {
+namespace {
+
+namespace beast_http = boost::beast::http;
+namespace client_v1 = chaukas::spec::client::v1;
+using chaukas::spec::common::v1::Event;
+using chaukas::spec::common::v1::EventBatch;
+
+enum class BodyFormat { kJson, kProtobuf };
+
+struct Route {
+  std::string_view path;
+  beast_http::verb method;
+};
+
+constexpr Route kRoutes[] = {
+    {"/healthz", beast_http::verb::get},    {"/v1/capabilities", beast_http::verb::get},
+    {"/v1/events", beast_http::verb::post}, {"/v1/events/batch", beast_http::verb::post},
+    {"/v1/query", beast_http::verb::post},
+};
+
+std::string_view PathOf(const http::Request& request) {
+  std::string_view target(request.target().data(), request.target().size());
+  return target.substr(0, target.find('?'));
+}
+
+std::string HeaderValue(const http::Request& request, beast_http::field field) {
+  auto found = request.find(field);
+  return found == request.end() ? "" : std::string(found->value());
+}
+
+std::string HeaderValue(const http::Request& request, std::string_view name) {
+  auto found = request.find(boost::beast::string_view(name.data(), name.size()));
+  return found == request.end() ? "" : std::string(found->value());
+}
+
+std::optional<BodyFormat> FormatOf(std::string_view content_type) {
+  std::string media_type(content_type.substr(0, content_type.find(';')));
+  media_type = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media_type));
+  if (media_type == "application/json") return BodyFormat::kJson;
+  if (media_type == "application/x-protobuf" || media_type == "application/protobuf") {
+    return BodyFormat::kProtobuf;
+  }
+  return std::nullopt;
+}
+
+void SetJsonBody(beast_http::status status, std::string body, http::Response& response) {
+  response.result(status);
+  response.set(beast_http::field::content_type, "application/json");
+  response.body() = std::move(body);
+}
+
+pipeline::RequestContext MakeRequestContext(const http::Request& request,
+                                            const http::ConnectionInfo& connection) {
+  pipeline::RequestContext context;
+  context.protocol = pipeline::Protocol::kHttp;
+  context.api = pipeline::IngestApi::kHttp;
+  context.peer = connection.peer;
+  context.authorization = HeaderValue(request, beast_http::field::authorization);
+  context.api_key = HeaderValue(request, "x-api-key");
+  context.user_agent = HeaderValue(request, beast_http::field::user_agent);
+  context.received_at = absl::Now();
+  return context;
+}
+
+// Decodes the body into the batch. Returns where events sit in the body, for error paths
+// ("" for a bare Event, "event" inside IngestEventRequest, "events" in an EventBatch...).
+absl::StatusOr<std::string> DecodeProtobuf(std::string_view body, bool is_batch,
+                                           pipeline::IngestBatch& batch) {
+  const auto size = static_cast<int>(body.size());
+  if (is_batch) {
+    auto* request = batch.Create<client_v1::IngestEventBatchRequest>();
+    if (!request->ParseFromArray(body.data(), size)) {
+      return absl::InvalidArgumentError(
+          "body is not a valid chaukas.spec.client.v1.IngestEventBatchRequest "
+          "(truncated or corrupt protobuf)");
+    }
+    batch.AddEvents(request->mutable_event_batch());
+    return std::string("event_batch.events");
+  }
+  auto* request = batch.Create<client_v1::IngestEventRequest>();
+  if (!request->ParseFromArray(body.data(), size)) {
+    return absl::InvalidArgumentError(
+        "body is not a valid chaukas.spec.client.v1.IngestEventRequest "
+        "(truncated or corrupt protobuf)");
+  }
+  if (!request->has_event()) return absl::InvalidArgumentError("event: is required");
+  batch.AddEvent(request->mutable_event());
+  return std::string("event");
+}
+
+absl::StatusOr<std::string> DecodeJson(std::string_view body, bool is_batch,
+                                       const codec::JsonDecodeOptions& options,
+                                       pipeline::IngestBatch& batch) {
+  // One decoder per I/O thread keeps simdjson's buffers warm.
+  thread_local codec::JsonDecoder decoder;
+  if (absl::Status status = decoder.Parse(body); !status.ok()) return status;
+  if (is_batch) {
+    if (decoder.RootHasKey("event_batch") || decoder.RootHasKey("eventBatch")) {
+      auto* request = batch.Create<client_v1::IngestEventBatchRequest>();
+      if (absl::Status status = decoder.Decode(*request, options); !status.ok()) return status;
+      batch.AddEvents(request->mutable_event_batch());
+      return std::string("event_batch.events");
+    }
+    if (!decoder.RootHasKey("events")) {
+      return absl::InvalidArgumentError("events: is required (the body is one EventBatch)");
+    }
+    auto* events = batch.Create<EventBatch>();
+    if (absl::Status status = decoder.Decode(*events, options); !status.ok()) return status;
+    batch.AddEvents(events);
+    return std::string("events");
+  }
+  if (decoder.RootHasKey("event")) {
+    auto* request = batch.Create<client_v1::IngestEventRequest>();
+    if (absl::Status status = decoder.Decode(*request, options); !status.ok()) return status;
+    if (!request->has_event()) return absl::InvalidArgumentError("event: is required");
+    batch.AddEvent(request->mutable_event());
+    return std::string("event");
+  }
+  auto* event = batch.Create<Event>();
+  if (absl::Status status = decoder.Decode(*event, options); !status.ok()) return status;
+  batch.AddEvent(event);
+  return std::string();
+}
+
+std::string AcceptedBody(const IngestOutcome& outcome) {
+  std::string body =
+      absl::StrCat("{\"accepted_count\":", outcome.accepted,
+                   ",\"rejected_count\":", outcome.rejected.size(), ",\"rejected_events\":[");
+  for (size_t i = 0; i < outcome.rejected.size(); ++i) {
+    const RejectedEvent& rejection = outcome.rejected[i];
+    absl::StrAppend(&body, i == 0 ? "" : ",", "{\"index\":", rejection.index, ",\"event_id\":");
+    AppendJsonString(rejection.event_id, body);
+    body += ",\"reason\":";
+    AppendJsonString(rejection.reason, body);
+    body += '}';
+  }
+  body += "]}";
+  return body;
+}
+
+}  // namespace
+
+HttpIngestHandler::HttpIngestHandler(const IngestHandler& ingest,
+                                     const config::HttpListenerConfig& config)
+    : ingest_(ingest), ignore_unknown_json_fields_(config.ignore_unknown_json_fields) {}
+
+void HttpIngestHandler::Handle(const http::Request& request, const http::ConnectionInfo& connection,
+                               http::Response& response) {
+  const std::string_view path = PathOf(request);
+  const Route* route = nullptr;
+  for (const Route& candidate : kRoutes) {
+    if (candidate.path == path) route = &candidate;
+  }
+  if (route == nullptr) {
+    http::SetJsonError(response, beast_http::status::not_found,
+                       absl::StrCat("no route for ", ToAbsl(path),
+                                    "; the API serves /healthz, /v1/capabilities, /v1/events, "
+                                    "/v1/events/batch, /v1/query"));
+    return;
+  }
+  if (request.method() != route->method) {
+    const std::string allowed(beast_http::to_string(route->method));
+    http::SetJsonError(response, beast_http::status::method_not_allowed,
+                       absl::StrCat(ToAbsl(path), " accepts only ", allowed));
+    response.set(beast_http::field::allow, allowed);
+    return;
+  }
+  if (path == "/healthz") {
+    SetJsonBody(beast_http::status::ok, "{\"status\":\"ok\"}", response);
+  } else if (path == "/v1/capabilities") {
+    SetJsonBody(beast_http::status::ok, codec::ToJson(LocalCapabilities()), response);
+  } else if (path == "/v1/query") {
+    http::SetJsonError(response, beast_http::status::not_implemented, kQueryNeedsUpstream);
+  } else {
+    HandleIngest(request, connection, path == "/v1/events/batch", response);
+  }
+}
+
+void HttpIngestHandler::HandleIngest(const http::Request& request,
+                                     const http::ConnectionInfo& connection, bool is_batch,
+                                     http::Response& response) const {
+  const std::string content_type = HeaderValue(request, beast_http::field::content_type);
+  const std::optional<BodyFormat> format = FormatOf(content_type);
+  if (!format) {
+    http::SetJsonError(response, beast_http::status::unsupported_media_type,
+                       absl::StrCat("unsupported Content-Type \"", content_type,
+                                    "\"; send application/json or application/x-protobuf"));
+    return;
+  }
+  pipeline::IngestBatch batch(MakeRequestContext(request, connection));
+  const std::string_view body = request.body();
+  codec::JsonDecodeOptions options;
+  options.ignore_unknown_fields = ignore_unknown_json_fields_;
+  absl::StatusOr<std::string> events_path = *format == BodyFormat::kProtobuf
+                                                ? DecodeProtobuf(body, is_batch, batch)
+                                                : DecodeJson(body, is_batch, options, batch);
+  if (!events_path.ok()) {
+    SetHttpError(events_path.status(), response);
+    return;
+  }
+
+  const IngestOutcome outcome = ingest_.Process(batch);
+  if (!outcome.status.ok()) {
+    SetHttpError(outcome.status, response);
+    return;
+  }
+  if (outcome.accepted == 0 && !outcome.rejected.empty()) {
+    const std::string message =
+        is_batch ? absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
+                                SummarizeRejections(outcome.rejected, *events_path))
+                 : absl::StrCat(events_path->empty() ? "" : absl::StrCat(*events_path, "."),
+                                outcome.rejected.front().reason);
+    http::SetJsonError(response, beast_http::status::bad_request, message);
+    return;
+  }
+  SetJsonBody(beast_http::status::accepted, AcceptedBody(outcome), response);
+}
+
+}  // namespace chaukas::ingest
