@@ -1,5 +1,7 @@
 #include "config/loader.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -280,6 +282,15 @@ absl::StatusOr<SocketAddress> ParseSocketAddress(const ConfigNode& node) {
     address.host = address.host.substr(1, address.host.size() - 2);
   }
   if (address.host.empty()) address.host = "0.0.0.0";
+  // Listeners bind to an address, not a name (as in Envoy): resolving would make the bound
+  // interface depend on DNS at start time.
+  in6_addr parsed{};
+  if (inet_pton(AF_INET, address.host.c_str(), &parsed) != 1 &&
+      inet_pton(AF_INET6, address.host.c_str(), &parsed) != 1) {
+    return node.Error(absl::StrCat("\"", address.host,
+                                   "\" is not an IP address; listeners bind to an address such as "
+                                   "127.0.0.1, 0.0.0.0 or [::1]"));
+  }
   const std::string port_text = text.substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

@@ -127,6 +127,24 @@ TEST(LoaderTest, RejectsBadAddress) {
                        HasSubstr("listeners.grpc.address: \"127.0.0.1:99999\" has no valid port")));
 }
 
+TEST(LoaderTest, ListenerAddressesAreIpLiterals) {
+  std::string text = kMinimal;
+  text.replace(text.find("127.0.0.1:0"), 11, "localhost:50051");
+  EXPECT_THAT(LoadConfigText(text, "gateway.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("listeners.grpc.address: \"localhost\" is not an IP address")));
+  text = kMinimal;
+  text.replace(text.find("127.0.0.1:0"), 11, "[::1]:0");
+  absl::StatusOr<GatewayConfig> config = LoadConfigText(text, "gateway.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->grpc.address.host, "::1");
+  text = kMinimal;
+  text.replace(text.find("127.0.0.1:0"), 11, ":7000");
+  config = LoadConfigText(text, "gateway.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->grpc.address.host, "0.0.0.0");
+}
+
 TEST(LoaderTest, ReportsYamlSyntaxErrorsWithLocation) {
   EXPECT_THAT(
       LoadConfigText("listeners: [unclosed\n", "broken.yaml"),
