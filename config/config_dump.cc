@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "chaukas/spec/common/v1/events.pb.h"
+#include "gateway/common/host_port.h"
 #include "gateway/common/strings.h"
 
 namespace chaukas::config {
@@ -14,8 +15,7 @@ namespace {
 constexpr char kRedacted[] = "<redacted>";
 
 std::string AddressText(const SocketAddress& address) {
-  const bool v6 = address.host.find(':') != std::string::npos;
-  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+  return HostPort(address.host, address.port);
 }
 
 // A deep copy of `node` with secret values replaced.

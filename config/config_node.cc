@@ -17,16 +17,13 @@ std::string Quote(std::string_view text) { return absl::StrCat("\"", ToAbsl(text
 
 }  // namespace
 
-ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
-    : ConfigNode(std::move(node), std::make_shared<const std::string>(std::move(file)),
-                 std::move(path), YAML::Mark()) {}
+ConfigNode::ConfigNode(const YAML::Node& node, std::string file, std::string path)
+    : ConfigNode(node, std::make_shared<const std::string>(std::move(file)), std::move(path),
+                 YAML::Mark()) {}
 
-ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path,
-                       YAML::Mark fallback_mark)
-    : node_(std::move(node)),
-      file_(std::move(file)),
-      path_(std::move(path)),
-      fallback_mark_(fallback_mark) {}
+ConfigNode::ConfigNode(const YAML::Node& node, std::shared_ptr<const std::string> file,
+                       std::string path, YAML::Mark fallback_mark)
+    : node_(node), file_(std::move(file)), path_(std::move(path)), fallback_mark_(fallback_mark) {}
 
 bool ConfigNode::IsDefined() const { return node_.IsDefined() && !node_.IsNull(); }
 

@@ -22,7 +22,7 @@ namespace chaukas::config {
 class ConfigNode {
  public:
   // `file` is the name shown in errors; `path` is the key path of `node` ("" for the root).
-  ConfigNode(YAML::Node node, std::string file, std::string path = "");
+  ConfigNode(const YAML::Node& node, std::string file, std::string path = "");
 
   bool IsDefined() const;  // false for a key that is absent or explicitly null
   bool IsMap() const { return IsDefined() && node_.IsMap(); }
@@ -71,7 +71,7 @@ class ConfigNode {
   absl::Status Error(std::string_view message) const;
 
  private:
-  ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path,
+  ConfigNode(const YAML::Node& node, std::shared_ptr<const std::string> file, std::string path,
              YAML::Mark fallback_mark);
   std::string ChildPath(std::string_view key) const;
   YAML::Mark mark() const;

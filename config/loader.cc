@@ -52,7 +52,7 @@ absl::Status ParseHttpListener(const ConfigNode& node, HttpListenerConfig& http)
                            node.GetInt("max_body_bytes", http.max_body_bytes, 1024, kMaxBytes));
   CHAUKAS_ASSIGN_OR_RETURN(
       http.max_header_bytes,
-      node.GetInt("max_header_bytes", http.max_header_bytes, 1024, 1024 * 1024));
+      node.GetInt("max_header_bytes", http.max_header_bytes, 1024, int64_t{1024} * 1024));
   CHAUKAS_ASSIGN_OR_RETURN(http.threads, node.GetInt("threads", http.threads, 0, 256));
   CHAUKAS_ASSIGN_OR_RETURN(http.idle_timeout_ms,
                            node.GetInt("idle_timeout_ms", http.idle_timeout_ms, 1, kMaxMs));
@@ -101,7 +101,7 @@ absl::Status ParseStats(const ConfigNode& node, StatsConfig& stats) {
   CHAUKAS_ASSIGN_OR_RETURN(
       stats.aggregates_retention_seconds,
       aggregates.GetInt("retention_seconds", stats.aggregates_retention_seconds,
-                        stats.aggregates_bucket_seconds, 366 * 86'400));
+                        stats.aggregates_bucket_seconds, int64_t{366} * 86'400));
   CHAUKAS_ASSIGN_OR_RETURN(
       stats.aggregates_max_open_sessions,
       aggregates.GetInt("max_open_sessions", stats.aggregates_max_open_sessions, 0, 100'000'000));

@@ -33,6 +33,7 @@ absl::StatusOr<RequiredField> ParseRequiredField(const config::ConfigNode& node)
     if (known == name) return field;
   }
   std::vector<std::string> names;
+  names.reserve(kFieldNames.size());
   for (const auto& [known, unused] : kFieldNames) names.emplace_back(known);
   return node.Error(
       absl::StrCat("\"", name, "\" cannot be required; choose from ", absl::StrJoin(names, ", ")));

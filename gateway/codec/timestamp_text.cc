@@ -219,8 +219,8 @@ absl::Status ParseTimestamp(std::string_view text, google::protobuf::Timestamp& 
   if (minute > 59) return TimestampError(text, "minute out of range");
   if (second > 59) return TimestampError(text, "second out of range");
 
-  const int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 +
-                          minute * 60 + second - offset_minutes * 60;
+  const int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + int64_t{hour} * 3600 +
+                          int64_t{minute} * 60 + second - int64_t{offset_minutes} * 60;
   if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
     return TimestampError(text, "outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z");
   }

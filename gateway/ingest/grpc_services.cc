@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/common/host_port.h"
 #include "gateway/common/strings.h"
 #include "gateway/ingest/local_answers.h"
 #include "gateway/ingest/status_mapping.h"
@@ -79,26 +80,22 @@ void SerializeResponse(const Response& response, grpc::ByteBuffer& raw) {
   (void)grpc::SerializationTraits<Response>::Serialize(response, &raw, &own_buffer);
 }
 
-pipeline::Event* SingleEvent(pipeline::IngestBatch& batch, const grpc::ByteBuffer& raw,
-                             pipeline::IngestApi api, grpc::Status& error) {
-  if (api == pipeline::IngestApi::kServerService) {
-    auto* request = ParseRequest<server_v1::IngestEventRequest>(raw, batch, error);
-    if (request == nullptr || !request->has_event()) return nullptr;
-    return request->mutable_event();
-  }
-  auto* request = ParseRequest<client_v1::IngestEventRequest>(raw, batch, error);
+// The event of a raw IngestEventRequest (`Request` is either package's: same wire shape);
+// nullptr with `error` set when the bytes do not parse, nullptr alone when there is no event.
+template <typename Request>
+pipeline::Event* ParseSingleEvent(const grpc::ByteBuffer& raw, pipeline::IngestBatch& batch,
+                                  grpc::Status& error) {
+  auto* request = ParseRequest<Request>(raw, batch, error);
   if (request == nullptr || !request->has_event()) return nullptr;
   return request->mutable_event();
 }
 
-chaukas::spec::common::v1::EventBatch* EventsOf(pipeline::IngestBatch& batch,
-                                                const grpc::ByteBuffer& raw,
-                                                pipeline::IngestApi api, grpc::Status& error) {
-  if (api == pipeline::IngestApi::kServerService) {
-    auto* request = ParseRequest<server_v1::IngestEventBatchRequest>(raw, batch, error);
-    return request == nullptr ? nullptr : request->mutable_event_batch();
-  }
-  auto* request = ParseRequest<client_v1::IngestEventBatchRequest>(raw, batch, error);
+// The batch of a raw IngestEventBatchRequest; nullptr with `error` set when it does not parse.
+template <typename Request>
+chaukas::spec::common::v1::EventBatch* ParseEventBatch(const grpc::ByteBuffer& raw,
+                                                       pipeline::IngestBatch& batch,
+                                                       grpc::Status& error) {
+  auto* request = ParseRequest<Request>(raw, batch, error);
   return request == nullptr ? nullptr : request->mutable_event_batch();
 }
 
@@ -153,7 +150,9 @@ grpc::Status GrpcIngestCore::IngestEvent(grpc::CallbackServerContext& context,
                                          server_v1::IngestEventResponse* response) {
   pipeline::IngestBatch batch(MakeRequestContext(context, api));
   grpc::Status error;
-  pipeline::Event* event = SingleEvent(batch, raw, api, error);
+  pipeline::Event* event = api == pipeline::IngestApi::kServerService
+                               ? ParseSingleEvent<server_v1::IngestEventRequest>(raw, batch, error)
+                               : ParseSingleEvent<client_v1::IngestEventRequest>(raw, batch, error);
   if (!error.ok()) return error;
   if (event == nullptr) return {grpc::StatusCode::INVALID_ARGUMENT, "event: is required"};
   batch.AddEvent(event);
@@ -177,7 +176,10 @@ grpc::Status GrpcIngestCore::IngestEventBatch(grpc::CallbackServerContext& conte
                                               server_v1::IngestEventBatchResponse* response) {
   pipeline::IngestBatch batch(MakeRequestContext(context, api));
   grpc::Status error;
-  chaukas::spec::common::v1::EventBatch* events = EventsOf(batch, raw, api, error);
+  chaukas::spec::common::v1::EventBatch* events =
+      api == pipeline::IngestApi::kServerService
+          ? ParseEventBatch<server_v1::IngestEventBatchRequest>(raw, batch, error)
+          : ParseEventBatch<client_v1::IngestEventBatchRequest>(raw, batch, error);
   if (events == nullptr) return error;
   batch.AddEvents(events);
 
@@ -312,10 +314,7 @@ GrpcListener::GrpcListener(config::GrpcListenerConfig config, const IngestHandle
 GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status GrpcListener::Start() {
-  const std::string& host = config_.address.host;
-  const std::string address = absl::StrContains(host, ":")
-                                  ? absl::StrCat("[", host, "]:", config_.address.port)
-                                  : absl::StrCat(host, ":", config_.address.port);
+  const std::string address = HostPort(config_.address.host, config_.address.port);
   int selected_port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);

@@ -9,8 +9,8 @@ namespace {
 // requests allocate once.
 google::protobuf::ArenaOptions BatchArenaOptions() {
   google::protobuf::ArenaOptions options;
-  options.start_block_size = 32 * 1024;
-  options.max_block_size = 1024 * 1024;
+  options.start_block_size = size_t{32} * 1024;
+  options.max_block_size = size_t{1024} * 1024;
   return options;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "config/config_dump.h"
 #include "filters/builtin.h"
+#include "gateway/common/host_port.h"
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 
@@ -41,11 +42,6 @@ stats::EventAggregatesOptions AggregatesOptions(const config::StatsConfig& stats
   options.max_open_sessions = static_cast<size_t>(stats.aggregates_max_open_sessions);
   options.max_tenant_projects = static_cast<size_t>(stats.aggregates_max_tenant_projects);
   return options;
-}
-
-std::string HostPort(const std::string& host, uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return v6 ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
 }
 
 }  // namespace
