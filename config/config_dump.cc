@@ -86,7 +86,8 @@ void EmitFilters(const GatewayConfig& config, YAML::Emitter& out) {
 void EmitRoutes(const GatewayConfig& config, YAML::Emitter& out) {
   out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
   for (const RouteConfig& route : config.routes) {
-    out << YAML::BeginMap << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << route.name;
+    out << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "tenant" << YAML::Value << route.match.tenant;
     out << YAML::Key << "project" << YAML::Value << route.match.project;
     if (!route.match.types.empty()) {
@@ -98,9 +99,113 @@ void EmitRoutes(const GatewayConfig& config, YAML::Emitter& out) {
       out << YAML::EndSeq;
     }
     out << YAML::EndMap << YAML::Key << "cluster" << YAML::Value << route.cluster;
+    if (!route.mirrors.empty()) {
+      out << YAML::Key << "mirror" << YAML::Value << YAML::Flow << route.mirrors;
+    }
+    out << YAML::Key << "stats" << YAML::Value
+        << (route.stats == StatsSource::kLocal ? "local" : "upstream");
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
+}
+
+const char* ProtocolName(ClusterProtocol protocol) {
+  switch (protocol) {
+    case ClusterProtocol::kFile:
+      return "file";
+    case ClusterProtocol::kGrpc:
+      return "grpc";
+    case ClusterProtocol::kHttp:
+      return "http";
+  }
+  return "?";
+}
+
+const char* LoadBalancingName(LoadBalancing policy) {
+  switch (policy) {
+    case LoadBalancing::kRoundRobin:
+      return "round_robin";
+    case LoadBalancing::kLeastRequest:
+      return "least_request";
+    case LoadBalancing::kSessionHash:
+      return "session_hash";
+  }
+  return "?";
+}
+
+const char* FormatName(FileFormat format) {
+  return format == FileFormat::kJson ? "json" : "protobuf";
+}
+
+void EmitFileCluster(const FileClusterConfig& file, YAML::Emitter& out) {
+  out << YAML::Key << "path" << YAML::Value << file.path;
+  out << YAML::Key << "format" << YAML::Value << FormatName(file.format);
+  out << YAML::Key << "rotate" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_bytes" << YAML::Value << file.rotate_max_bytes;
+  out << YAML::Key << "max_files" << YAML::Value << file.rotate_max_files;
+  out << YAML::EndMap;
+}
+
+void EmitUpstream(const UpstreamConfig& upstream, ClusterProtocol protocol, YAML::Emitter& out) {
+  out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << upstream.endpoints;
+  out << YAML::Key << "load_balancing" << YAML::Value << LoadBalancingName(upstream.load_balancing);
+  out << YAML::Key << "timeout_ms" << YAML::Value << upstream.timeout_ms;
+  const RetryConfig& retry = upstream.retry;
+  out << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_attempts" << YAML::Value << retry.max_attempts;
+  out << YAML::Key << "initial_backoff_ms" << YAML::Value << retry.initial_backoff_ms;
+  out << YAML::Key << "max_backoff_ms" << YAML::Value << retry.max_backoff_ms;
+  out << YAML::Key << "budget_percent" << YAML::Value << retry.budget_percent;
+  out << YAML::Key << "min_retry_concurrency" << YAML::Value << retry.min_retry_concurrency;
+  out << YAML::EndMap;
+  const HealthCheckConfig& health = upstream.health_check;
+  out << YAML::Key << "health_check" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << health.enabled;
+  out << YAML::Key << "interval_ms" << YAML::Value << health.interval_ms;
+  out << YAML::Key << "timeout_ms" << YAML::Value << health.timeout_ms;
+  out << YAML::Key << "unhealthy_threshold" << YAML::Value << health.unhealthy_threshold;
+  out << YAML::Key << "healthy_threshold" << YAML::Value << health.healthy_threshold;
+  out << YAML::EndMap;
+  const OutlierDetectionConfig& outlier = upstream.outlier_detection;
+  out << YAML::Key << "outlier_detection" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "consecutive_failures" << YAML::Value << outlier.consecutive_failures;
+  out << YAML::Key << "base_ejection_ms" << YAML::Value << outlier.base_ejection_ms;
+  out << YAML::Key << "max_ejection_ms" << YAML::Value << outlier.max_ejection_ms;
+  out << YAML::Key << "max_ejection_percent" << YAML::Value << outlier.max_ejection_percent;
+  out << YAML::EndMap;
+  out << YAML::Key << "circuit_breaker" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_in_flight_batches" << YAML::Value << upstream.max_in_flight_batches;
+  out << YAML::EndMap;
+  out << YAML::Key << "delivery" << YAML::Value
+      << (upstream.delivery == Delivery::kSync ? "sync" : "async");
+  out << YAML::Key << "sync_timeout_ms" << YAML::Value << upstream.sync_timeout_ms;
+  if (!upstream.headers.empty()) {
+    out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
+    for (const Header& header : upstream.headers) {
+      out << YAML::Key << header.name << YAML::Value
+          << (header.secret ? std::string(kRedacted) : header.value);
+    }
+    out << YAML::EndMap;
+  }
+  if (!upstream.tenant_weights.empty()) {
+    out << YAML::Key << "fairness" << YAML::Value << YAML::BeginMap << YAML::Key << "tenant_weights"
+        << YAML::Value << YAML::BeginMap;
+    for (const auto& [tenant, weight] : upstream.tenant_weights) {
+      out << YAML::Key << tenant << YAML::Value << weight;
+    }
+    out << YAML::EndMap << YAML::EndMap;
+  }
+  if (protocol == ClusterProtocol::kGrpc && upstream.tls.enabled) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "ca_file" << YAML::Value << upstream.tls.ca_file;
+    out << YAML::Key << "server_name" << YAML::Value << upstream.tls.server_name;
+    out << YAML::EndMap;
+  }
+  if (protocol == ClusterProtocol::kHttp) {
+    out << YAML::Key << "format" << YAML::Value << FormatName(upstream.body_format);
+    out << YAML::Key << "max_connections_per_endpoint" << YAML::Value
+        << upstream.max_connections_per_endpoint;
+  }
 }
 
 void EmitClusters(const GatewayConfig& config, YAML::Emitter& out) {
@@ -108,15 +213,14 @@ void EmitClusters(const GatewayConfig& config, YAML::Emitter& out) {
   for (const ClusterConfig& cluster : config.clusters) {
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << cluster.name;
-    out << YAML::Key << "protocol" << YAML::Value << "file";
-    out << YAML::Key << "path" << YAML::Value << cluster.file.path;
-    out << YAML::Key << "format" << YAML::Value
-        << (cluster.file.format == FileFormat::kJson ? "json" : "protobuf");
-    out << YAML::Key << "rotate" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "max_bytes" << YAML::Value << cluster.file.rotate_max_bytes;
-    out << YAML::Key << "max_files" << YAML::Value << cluster.file.rotate_max_files;
-    out << YAML::EndMap;
+    out << YAML::Key << "protocol" << YAML::Value << ProtocolName(cluster.protocol);
+    if (cluster.protocol == ClusterProtocol::kFile) {
+      EmitFileCluster(cluster.file, out);
+    } else {
+      EmitUpstream(cluster.upstream, cluster.protocol, out);
+    }
     out << YAML::Key << "batch" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "max_events" << YAML::Value << cluster.batch.max_events;
     out << YAML::Key << "max_bytes" << YAML::Value << cluster.batch.max_bytes;
     out << YAML::Key << "max_delay_ms" << YAML::Value << cluster.batch.max_delay_ms;
     out << YAML::EndMap;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "chaukas/spec/common/v1/events.pb.h"
+#include "config/cluster_loader.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 
@@ -19,16 +20,6 @@ using chaukas::spec::common::v1::EventType;
 
 constexpr int64_t kMaxBytes = int64_t{1} << 40;  // 1 TiB: far above any sane limit
 constexpr int64_t kMaxMs = int64_t{24} * 3600 * 1000;
-
-bool IsValidName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 absl::Status ParseGrpcListener(const ConfigNode& node, GrpcListenerConfig& grpc) {
   CHAUKAS_RETURN_IF_ERROR(node.CheckKeys({"address", "max_message_bytes"}));
@@ -149,99 +140,68 @@ absl::Status ParseRouteMatch(const ConfigNode& node, RouteMatch& match) {
   return absl::OkStatus();
 }
 
+const ClusterConfig* FindCluster(const GatewayConfig& config, std::string_view name) {
+  for (const ClusterConfig& cluster : config.clusters) {
+    if (cluster.name == name) return &cluster;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> ParseClusterReference(const ConfigNode& node,
+                                                  const GatewayConfig& config) {
+  CHAUKAS_ASSIGN_OR_RETURN(std::string name, node.AsString());
+  if (FindCluster(config, name) == nullptr) {
+    return node.Error(absl::StrCat("no cluster named \"", name, "\" in clusters"));
+  }
+  return name;
+}
+
+absl::Status ParseMirrors(const ConfigNode& node, const GatewayConfig& config, RouteConfig& route) {
+  if (!node.IsDefined()) return absl::OkStatus();
+  CHAUKAS_RETURN_IF_ERROR(node.ExpectSequence());
+  for (const ConfigNode& element : node.Elements()) {
+    CHAUKAS_ASSIGN_OR_RETURN(std::string mirror, ParseClusterReference(element, config));
+    if (mirror == route.cluster) return element.Error("is the route's own cluster");
+    if (std::find(route.mirrors.begin(), route.mirrors.end(), mirror) != route.mirrors.end()) {
+      return element.Error("listed twice");
+    }
+    route.mirrors.push_back(std::move(mirror));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRoute(const ConfigNode& node, size_t index, const GatewayConfig& config,
+                        RouteConfig& route) {
+  CHAUKAS_RETURN_IF_ERROR(node.ExpectMap());
+  CHAUKAS_RETURN_IF_ERROR(node.CheckKeys({"name", "match", "cluster", "mirror", "stats"}));
+  CHAUKAS_ASSIGN_OR_RETURN(route.name, node.GetString("name", absl::StrCat("routes[", index, "]")));
+  CHAUKAS_RETURN_IF_ERROR(ParseRouteMatch(node.Child("match"), route.match));
+  CHAUKAS_ASSIGN_OR_RETURN(ConfigNode cluster, node.Require("cluster"));
+  CHAUKAS_ASSIGN_OR_RETURN(route.cluster, ParseClusterReference(cluster, config));
+  CHAUKAS_RETURN_IF_ERROR(ParseMirrors(node.Child("mirror"), config, route));
+  CHAUKAS_ASSIGN_OR_RETURN(std::string stats,
+                           node.GetEnum("stats", "local", {"local", "upstream"}));
+  route.stats = stats == "upstream" ? StatsSource::kUpstream : StatsSource::kLocal;
+  if (route.stats == StatsSource::kUpstream &&
+      FindCluster(config, route.cluster)->protocol != ClusterProtocol::kGrpc) {
+    return node.Child("stats").Error(
+        "upstream stats need a grpc cluster (GetEventStats is a gRPC method)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseRoutes(const ConfigNode& node, GatewayConfig& config) {
   CHAUKAS_RETURN_IF_ERROR(node.ExpectSequence());
   if (node.Elements().empty()) return node.Error("needs at least one route");
-  for (const ConfigNode& element : node.Elements()) {
-    CHAUKAS_RETURN_IF_ERROR(element.ExpectMap());
-    CHAUKAS_RETURN_IF_ERROR(element.CheckKeys({"match", "cluster"}));
+  std::set<std::string> names;
+  const std::vector<ConfigNode> elements = node.Elements();
+  for (size_t i = 0; i < elements.size(); ++i) {
     RouteConfig route;
-    CHAUKAS_RETURN_IF_ERROR(ParseRouteMatch(element.Child("match"), route.match));
-    CHAUKAS_ASSIGN_OR_RETURN(ConfigNode cluster, element.Require("cluster"));
-    CHAUKAS_ASSIGN_OR_RETURN(route.cluster, cluster.AsString());
-    const bool known = std::any_of(config.clusters.begin(), config.clusters.end(),
-                                   [&](const ClusterConfig& c) { return c.name == route.cluster; });
-    if (!known) {
-      return cluster.Error(absl::StrCat("no cluster named \"", route.cluster, "\" in clusters"));
+    CHAUKAS_RETURN_IF_ERROR(ParseRoute(elements[i], i, config, route));
+    if (!names.insert(route.name).second) {
+      return elements[i].Child("name").Error("another route has this name");
     }
     config.routes.push_back(std::move(route));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<FileFormat> ParseFileFormat(const ConfigNode& node) {
-  if (!node.IsDefined()) return FileFormat::kJson;
-  absl::StatusOr<std::string> format = node.AsEnum({"json", "protobuf"});
-  if (!format.ok()) return format.status();
-  return *format == "json" ? FileFormat::kJson : FileFormat::kProtobuf;
-}
-
-absl::Status ParseFileCluster(const ConfigNode& node, FileClusterConfig& file) {
-  CHAUKAS_ASSIGN_OR_RETURN(ConfigNode path, node.Require("path"));
-  CHAUKAS_ASSIGN_OR_RETURN(file.path, path.AsString());
-  if (file.path.empty()) return path.Error("must not be empty");
-  CHAUKAS_ASSIGN_OR_RETURN(file.format, ParseFileFormat(node.Child("format")));
-  const ConfigNode rotate = node.Child("rotate");
-  CHAUKAS_RETURN_IF_ERROR(rotate.CheckKeys({"max_bytes", "max_files"}));
-  CHAUKAS_ASSIGN_OR_RETURN(file.rotate_max_bytes,
-                           rotate.GetInt("max_bytes", file.rotate_max_bytes, 0, kMaxBytes));
-  if (file.rotate_max_bytes != 0 && file.rotate_max_bytes < 4096) {
-    return rotate.Child("max_bytes").Error("must be 0 (never rotate) or at least 4096");
-  }
-  CHAUKAS_ASSIGN_OR_RETURN(file.rotate_max_files,
-                           rotate.GetInt("max_files", file.rotate_max_files, 0, 1'000'000));
-  return absl::OkStatus();
-}
-
-absl::Status ParseCluster(const ConfigNode& node, ClusterConfig& cluster) {
-  CHAUKAS_RETURN_IF_ERROR(node.ExpectMap());
-  CHAUKAS_RETURN_IF_ERROR(
-      node.CheckKeys({"name", "protocol", "path", "format", "rotate", "batch", "queue"}));
-  CHAUKAS_ASSIGN_OR_RETURN(ConfigNode name, node.Require("name"));
-  CHAUKAS_ASSIGN_OR_RETURN(cluster.name, name.AsString());
-  if (!IsValidName(cluster.name)) {
-    return name.Error("must be 1-64 characters of letters, digits, '_' or '-'");
-  }
-  CHAUKAS_ASSIGN_OR_RETURN(ConfigNode protocol_node, node.Require("protocol"));
-  CHAUKAS_ASSIGN_OR_RETURN(std::string protocol, protocol_node.AsString());
-  if (protocol == "grpc" || protocol == "http") {
-    return protocol_node.Error(
-        absl::StrCat("\"", protocol,
-                     "\" clusters (forwarding to upstream backends) are not available in this "
-                     "build yet; supported: file"));
-  }
-  CHAUKAS_ASSIGN_OR_RETURN(protocol, protocol_node.AsEnum({"file"}));
-  cluster.protocol = ClusterProtocol::kFile;
-  CHAUKAS_RETURN_IF_ERROR(ParseFileCluster(node, cluster.file));
-  const ConfigNode batch = node.Child("batch");
-  CHAUKAS_RETURN_IF_ERROR(batch.CheckKeys({"max_bytes", "max_delay_ms"}));
-  CHAUKAS_ASSIGN_OR_RETURN(cluster.batch.max_bytes,
-                           batch.GetInt("max_bytes", cluster.batch.max_bytes, 1, kMaxBytes));
-  CHAUKAS_ASSIGN_OR_RETURN(cluster.batch.max_delay_ms,
-                           batch.GetInt("max_delay_ms", cluster.batch.max_delay_ms, 0, 60'000));
-  const ConfigNode queue = node.Child("queue");
-  CHAUKAS_RETURN_IF_ERROR(queue.CheckKeys({"max_bytes"}));
-  CHAUKAS_ASSIGN_OR_RETURN(cluster.queue_max_bytes,
-                           queue.GetInt("max_bytes", cluster.queue_max_bytes, 65536, kMaxBytes));
-  return absl::OkStatus();
-}
-
-absl::Status ParseClusters(const ConfigNode& node, GatewayConfig& config) {
-  CHAUKAS_RETURN_IF_ERROR(node.ExpectSequence());
-  if (node.Elements().empty()) return node.Error("needs at least one cluster");
-  std::set<std::string> names;
-  std::set<std::string> paths;
-  for (const ConfigNode& element : node.Elements()) {
-    ClusterConfig cluster;
-    CHAUKAS_RETURN_IF_ERROR(ParseCluster(element, cluster));
-    if (!names.insert(cluster.name).second) {
-      return element.Child("name").Error(
-          absl::StrCat("another cluster is already named \"", cluster.name, "\""));
-    }
-    if (!paths.insert(cluster.file.path).second) {
-      return element.Child("path").Error("another cluster already writes to this file");
-    }
-    config.clusters.push_back(std::move(cluster));
   }
   return absl::OkStatus();
 }
@@ -262,7 +222,7 @@ absl::StatusOr<GatewayConfig> ParseRoot(const ConfigNode& root) {
   }
   // Clusters first: routes refer to them by name.
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode clusters, root.Require("clusters"));
-  CHAUKAS_RETURN_IF_ERROR(ParseClusters(clusters, config));
+  CHAUKAS_RETURN_IF_ERROR(ParseClusters(clusters, config.clusters));
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode routes, root.Require("routes"));
   CHAUKAS_RETURN_IF_ERROR(ParseRoutes(routes, config));
   return config;

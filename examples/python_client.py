@@ -10,6 +10,7 @@ directory at start, so nothing generated is kept in the repository.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,9 @@ def load_messages():
     from chaukas.spec.client.v1 import client_pb2
     from chaukas.spec.common.v1 import events_pb2
     from chaukas.spec.server.v1 import server_pb2
+    # Imported modules live in memory: the generated files are no longer needed.
+    sys.path.remove(out)
+    shutil.rmtree(out, ignore_errors=True)
     return events_pb2, client_pb2, server_pb2
 
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ccache git curl
+  build-essential cmake ninja-build pkg-config ccache git curl openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libyaml-cpp-dev libssl-dev libabsl-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev

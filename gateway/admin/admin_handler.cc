@@ -16,7 +16,8 @@ constexpr char kIndex[] =
     "  /stats/prometheus   Prometheus text exposition\n"
     "  /healthz            liveness\n"
     "  /ready              readiness (503 while starting or draining)\n"
-    "  /config_dump        effective config, secrets masked\n";
+    "  /config_dump        effective config, secrets masked\n"
+    "  /clusters           clusters and endpoints: health, ejection, queue, counters\n";
 
 void SetText(beast_http::status status, std::string_view content_type, std::string body,
              http::Response& response) {
@@ -29,15 +30,19 @@ void SetText(beast_http::status status, std::string_view content_type, std::stri
 }  // namespace
 
 AdminHandler::AdminHandler(stats::StatsStore& stats, const Readiness& readiness,
-                           std::string config_dump)
-    : stats_(stats), readiness_(readiness), config_dump_(std::move(config_dump)) {}
+                           std::string config_dump, std::function<std::string()> describe_clusters)
+    : stats_(stats),
+      readiness_(readiness),
+      config_dump_(std::move(config_dump)),
+      describe_clusters_(std::move(describe_clusters)) {}
 
 void AdminHandler::Handle(const http::Request& request, const http::ConnectionInfo& /*connection*/,
                           http::Response& response) {
   std::string_view path(request.target().data(), request.target().size());
   path = path.substr(0, path.find('?'));
   const bool known = path == "/" || path == "/stats" || path == "/stats/prometheus" ||
-                     path == "/healthz" || path == "/ready" || path == "/config_dump";
+                     path == "/healthz" || path == "/ready" || path == "/config_dump" ||
+                     path == "/clusters";
   if (!known) {
     http::SetJsonError(response, beast_http::status::not_found,
                        absl::StrCat("no admin page ", ToAbsl(path), "; see /"));
@@ -65,6 +70,8 @@ void AdminHandler::Handle(const http::Request& request, const http::ConnectionIn
     } else {
       SetText(beast_http::status::service_unavailable, kText, "NOT READY\n", response);
     }
+  } else if (path == "/clusters") {
+    SetText(beast_http::status::ok, kText, describe_clusters_(), response);
   } else {
     SetText(beast_http::status::ok, "application/yaml", config_dump_, response);
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "gateway/http/http_server.h"
@@ -25,9 +26,11 @@ class Readiness {
 //   GET /healthz            200 while the process runs
 //   GET /ready              200 when serving, 503 while starting or draining
 //   GET /config_dump        the effective config as YAML, secrets masked
+//   GET /clusters           every cluster and endpoint: health, ejection, queue, counters
 class AdminHandler final : public http::RequestHandler {
  public:
-  AdminHandler(stats::StatsStore& stats, const Readiness& readiness, std::string config_dump);
+  AdminHandler(stats::StatsStore& stats, const Readiness& readiness, std::string config_dump,
+               std::function<std::string()> describe_clusters);
 
   void Handle(const http::Request& request, const http::ConnectionInfo& connection,
               http::Response& response) override;
@@ -36,6 +39,7 @@ class AdminHandler final : public http::RequestHandler {
   stats::StatsStore& stats_;
   const Readiness& readiness_;
   const std::string config_dump_;
+  const std::function<std::string()> describe_clusters_;
 };
 
 }  // namespace chaukas::admin

@@ -34,13 +34,17 @@ std::string HostPort(const std::string& host, uint16_t port) {
 
 // One io_context, run by one thread, and the connections that live on it.
 struct HttpServer::Worker {
+  // Responders may outlive the server: their mailbox must let go of `context` first.
+  ~Worker() { mailbox->Close(); }
+
   // Declared before `context`, whose destruction may end sessions that remove themselves here.
   SessionRegistry sessions;
   asio::io_context context{1};  // the concurrency hint: a single thread runs it
+  const std::shared_ptr<WorkerMailbox> mailbox = std::make_shared<WorkerMailbox>(context);
 
   void StartSession(tcp::socket socket, const ListenerContext& listener) {
     if (sessions.closed()) return;  // Stop got here first; `socket` closes
-    std::make_shared<HttpSession>(std::move(socket), listener, sessions)->Start();
+    std::make_shared<HttpSession>(std::move(socket), listener, sessions, mailbox)->Start();
   }
 
   // The thread's body: returns once the context has no work left (see Acceptor).
@@ -181,6 +185,17 @@ void HttpServer::StopRunning() {
   }
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  // Answers sent from now on are dropped rather than queued on contexts nobody runs.
+  for (const auto& worker : workers_) worker->mailbox->Close();
+}
+
+void RequestHandler::HandleAsync(Request request, const ConnectionInfo& connection,
+                                 Responder responder) {
+  Response response;
+  response.version(request.version());
+  response.keep_alive(request.keep_alive());
+  Handle(request, connection, response);
+  std::move(responder).Send(std::move(response));
 }
 
 void SetJsonError(Response& response, boost::beast::http::status status, std::string_view message) {

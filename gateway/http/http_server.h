@@ -20,18 +20,61 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct ListenerContext;
+class HttpSession;
+class WorkerMailbox;
 
 struct ConnectionInfo {
   std::string peer;  // "127.0.0.1:53211"
 };
 
-// Answers one HTTP request. Called on an I/O thread, so it must not block on I/O.
-// The server fills in version and keep-alive; the handler sets status, headers and body.
+// Delivers the answer to one request: call Send exactly once, from any thread, at any time.
+// Cheap to move (two pointers and a number). Destroyed (or assigned over) without Send, it
+// answers 500 "internal error: the request was dropped without an answer": a handler bug,
+// never a hung client. The connection reads nothing more until the answer is sent.
+//
+// The server sets the answer's HTTP version to the request's, and keeps the connection alive
+// only when both the request and the answer allow it (so `Response{}` is a fine start).
+// If the connection has closed or the server has stopped by the time of Send, the answer is
+// dropped: Send is safe even after the HttpServer is destroyed.
+class Responder {
+ public:
+  Responder(Responder&& other) noexcept = default;
+  Responder& operator=(Responder&& other) noexcept;
+  ~Responder();
+
+  // Writes `response` on the request's connection. On that connection's I/O thread (a handler
+  // answering inline) it starts the write at once; from any other thread it posts it there.
+  // Does nothing on a Responder already sent or moved from.
+  void Send(Response response) &&;
+
+ private:
+  friend class HttpSession;
+  Responder(std::shared_ptr<WorkerMailbox> mailbox, std::weak_ptr<HttpSession> session,
+            uint64_t request_number);
+
+  // Answers 500 for a Responder that goes away unsent.
+  void AnswerDropped();
+
+  std::shared_ptr<WorkerMailbox> mailbox_;  // null once sent or moved from
+  std::weak_ptr<HttpSession> session_;      // locked only on the session's own thread
+  uint64_t request_number_ = 0;             // tells a stale answer from the current one
+};
+
+// Answers HTTP requests. Called on an I/O thread, so it must not block on I/O. The server
+// calls HandleAsync; a handler that answers synchronously implements only Handle.
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
+
+  // The synchronous form. The server fills in version and keep-alive; the handler sets
+  // status, headers and body. An exception becomes a 500 "internal error" (and a log line).
   virtual void Handle(const Request& request, const ConnectionInfo& connection,
                       Response& response) = 0;
+
+  // The asynchronous form: answer through `responder`, now or later, from any thread.
+  // `connection` is valid only during the call (copy what you keep). The default calls
+  // Handle and sends at once. An exception thrown before Send answers 500 "internal error".
+  virtual void HandleAsync(Request request, const ConnectionInfo& connection, Responder responder);
 };
 
 struct HttpServerOptions {
@@ -46,13 +89,15 @@ struct HttpServerOptions {
 
 // A keep-alive HTTP/1.1 server on Boost.Beast: one io_context per thread; the acceptor
 // hands each new connection to the next io_context in turn, and a connection then lives on
-// that one thread (no locks inside a connection). Answers by itself what never reaches the
-// handler: 400 for malformed HTTP, 413 over max_body_bytes, 431 over max_header_bytes.
-// Accept errors (EMFILE...) are logged and retried after a pause, never fatal.
+// that one thread (no locks inside a connection). A connection handles one request at a
+// time: it reads the next only once the answer to the previous one is written, however late
+// the handler sends it. Answers by itself what never reaches the handler: 400 for malformed
+// HTTP, 413 over max_body_bytes, 431 over max_header_bytes. Accept errors (EMFILE...) are
+// logged and retried after a pause, never fatal.
 //
 // Stats under "listener" with label {listener: <stats_name>}: connections_total,
-// connections_active, requests, responses{code_class: 2xx...}, request_duration_us,
-// accept_errors.
+// connections_active, requests, responses{code_class: 2xx...}, request_duration_us (from
+// the request read to its answer written), accept_errors.
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, RequestHandler& handler, stats::StatsStore& stats,
@@ -65,8 +110,9 @@ class HttpServer {
   [[nodiscard]] absl::Status Start();
   // The bound port, valid after Start().
   uint16_t port() const { return port_; }
-  // Stops accepting, closes every connection and joins the threads. Idempotent; call it from
-  // any thread but an I/O thread of this server (the handler must not call it).
+  // Stops accepting, closes every connection (those still awaiting an answer too) and joins
+  // the threads; answers sent later are dropped. Idempotent; call it from any thread but an
+  // I/O thread of this server (the handler must not call it).
   void Stop();
 
  private:

@@ -51,13 +51,6 @@ std::string PathOf(const Request& request) {
   return std::string(target.substr(0, target.find('?')));
 }
 
-Response ResponseTo(const Request& request) {
-  Response response;
-  response.version(request.version());
-  response.keep_alive(request.keep_alive());
-  return response;
-}
-
 }  // namespace
 
 ListenerStats::ListenerStats(stats::StatsStore& store, const std::string& listener)
@@ -81,11 +74,13 @@ void SessionRegistry::CloseAll() {
 }
 
 HttpSession::HttpSession(tcp::socket socket, const ListenerContext& listener,
-                         SessionRegistry& registry)
+                         SessionRegistry& registry, std::shared_ptr<WorkerMailbox> mailbox)
     : listener_(listener),
       registry_(registry),
+      mailbox_(std::move(mailbox)),
       stream_(std::move(socket)),
-      connection_{PeerOf(stream_.socket())} {
+      connection_{PeerOf(stream_.socket())},
+      answer_wait_(stream_.get_executor()) {
   registry_.Add(*this);
   listener_.stats.connections_total.Inc();
   listener_.stats.connections_active.Add(1);
@@ -103,7 +98,11 @@ void HttpSession::Start() {
   ReadRequest();
 }
 
-void HttpSession::Close() { stream_.close(); }
+void HttpSession::Close() {
+  closed_ = true;
+  answer_wait_.cancel();
+  stream_.close();
+}
 
 void HttpSession::WaitForNextRequest() {
   if (buffer_.size() > 0) {  // a pipelined request is already here
@@ -151,28 +150,70 @@ void HttpSession::OnRead(beast::error_code ec, std::size_t /*bytes*/) {
   // Any other error (read timeout, the peer hung up, Stop) just ends the connection.
 }
 
-void HttpSession::HandleRequest(const Request& request) {
+void HttpSession::HandleRequest(Request request) {
+  // Close may come after the read completed but before this handler ran: nothing would then
+  // end a wait for the answer.
+  if (closed_) return;
   listener_.stats.requests.Inc();
   request_start_ = std::chrono::steady_clock::now();
-  Write(CallHandler(request), &HttpSession::OnAnswerWritten);
+  pending_.number += 1;
+  pending_.version = request.version();
+  pending_.keep_alive = request.keep_alive();
+  pending_.path = PathOf(request);
+  pending_.awaiting_answer = true;
+  const uint64_t number = pending_.number;
+  if (!CallHandler(std::move(request))) {
+    Response error;
+    SetJsonError(error, beast_http::status::internal_server_error, "internal error");
+    Deliver(number, std::move(error));  // unless the handler answered before it threw
+    return;
+  }
+  // Unless the handler has answered inline, something must keep this session (and its
+  // io_context) alive until the answer comes: a wait that only Deliver or Close cancels.
+  if (pending_.awaiting_answer) AwaitAnswer();
 }
 
-Response HttpSession::CallHandler(const Request& request) {
-  Response response = ResponseTo(request);
+bool HttpSession::CallHandler(Request request) {
   std::string failure;
   try {
-    listener_.handler.Handle(request, connection_, response);
-    return response;
+    listener_.handler.HandleAsync(std::move(request), connection_,
+                                  Responder(mailbox_, weak_from_this(), pending_.number));
+    return true;
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
     failure = "an exception not derived from std::exception";
   }
-  Log(LogLevel::kError, absl::StrCat("HTTP handler failed on ", PathOf(request), " from ",
+  Log(LogLevel::kError, absl::StrCat("HTTP handler failed on ", pending_.path, " from ",
                                      connection_.peer, ": ", failure));
-  Response error = ResponseTo(request);
-  SetJsonError(error, beast_http::status::internal_server_error, "internal error");
-  return error;
+  return false;
+}
+
+void HttpSession::AwaitAnswer() {
+  // No stream operation is pending meanwhile, so no stream timeout runs: the handler may take
+  // as long as it needs, and the client waits for it.
+  answer_wait_.expires_at(boost::asio::steady_timer::time_point::max());
+  answer_wait_.async_wait([self = shared_from_this()](beast::error_code) {});
+}
+
+void HttpSession::Deliver(uint64_t request_number, Response response) {
+  if (closed_ || !pending_.awaiting_answer || request_number != pending_.number) return;
+  pending_.awaiting_answer = false;
+  answer_wait_.cancel();
+  const bool keep_alive = pending_.keep_alive && response.keep_alive();
+  response.version(pending_.version);
+  response.keep_alive(keep_alive);
+  Write(std::move(response), &HttpSession::OnAnswerWritten);
+}
+
+void HttpSession::AnswerDropped(uint64_t request_number) {
+  if (closed_ || !pending_.awaiting_answer || request_number != pending_.number) return;
+  Log(LogLevel::kError, absl::StrCat("HTTP handler dropped the request on ", pending_.path,
+                                     " from ", connection_.peer, " without an answer"));
+  Response error;
+  SetJsonError(error, beast_http::status::internal_server_error,
+               "internal error: the request was dropped without an answer");
+  Deliver(request_number, std::move(error));
 }
 
 void HttpSession::Write(Response response, OnWritten on_written) {
@@ -231,6 +272,53 @@ void HttpSession::SetTimeout(absl::Duration timeout) {
     stream_.expires_never();
   } else {
     stream_.expires_after(absl::ToChronoNanoseconds(timeout));
+  }
+}
+
+Responder::Responder(std::shared_ptr<WorkerMailbox> mailbox, std::weak_ptr<HttpSession> session,
+                     uint64_t request_number)
+    : mailbox_(std::move(mailbox)), session_(std::move(session)), request_number_(request_number) {}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    AnswerDropped();
+    mailbox_ = std::move(other.mailbox_);
+    session_ = std::move(other.session_);
+    request_number_ = other.request_number_;
+  }
+  return *this;
+}
+
+Responder::~Responder() { AnswerDropped(); }
+
+void Responder::Send(Response response) && {
+  if (mailbox_ == nullptr) return;
+  const std::shared_ptr<WorkerMailbox> mailbox = std::move(mailbox_);
+  std::weak_ptr<HttpSession> session = std::move(session_);
+  if (mailbox->IsWorkerThread()) {
+    if (const std::shared_ptr<HttpSession> live = session.lock()) {
+      live->Deliver(request_number_, std::move(response));
+    }
+    return;
+  }
+  mailbox->Post([session = std::move(session), number = request_number_,
+                 response = std::move(response)]() mutable {
+    if (const std::shared_ptr<HttpSession> live = session.lock()) {
+      live->Deliver(number, std::move(response));
+    }
+  });
+}
+
+void Responder::AnswerDropped() {
+  if (mailbox_ == nullptr) return;
+  const std::shared_ptr<WorkerMailbox> mailbox = std::move(mailbox_);
+  // Posted even on the session's own thread: when a handler throws, this runs during the
+  // unwinding, and the session's own answer ("internal error") must come first.
+  try {
+    mailbox->Post([session = std::move(session_), number = request_number_] {
+      if (const std::shared_ptr<HttpSession> live = session.lock()) live->AnswerDropped(number);
+    });
+  } catch (...) {  // out of memory in a destructor: the client's own timeout ends the wait
   }
 }
 

@@ -6,12 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/common/host_port.h"
 #include "gateway/common/strings.h"
-#include "gateway/ingest/local_answers.h"
 #include "gateway/ingest/status_mapping.h"
 
 namespace chaukas::ingest {
 namespace {
 
+namespace common_v1 = chaukas::spec::common::v1;
 using Method = GrpcIngestCore::Method;
 
 constexpr std::array<std::string_view, static_cast<size_t>(Method::kCount)> kMethodNames = {
@@ -128,126 +128,171 @@ void GrpcMethodStats::Record(absl::Time started, const grpc::Status& status) con
   }
 }
 
-GrpcIngestCore::GrpcIngestCore(const IngestHandler& ingest,
-                               const stats::EventAggregates& aggregates, stats::StatsStore& stats)
-    : ingest_(ingest), aggregates_(aggregates) {
+GrpcIngestCore::GrpcIngestCore(const IngestHandler& ingest, const ReadPaths& reads,
+                               stats::StatsStore& stats)
+    : ingest_(ingest), reads_(reads) {
   for (size_t i = 0; i < method_stats_.size(); ++i) {
     method_stats_[i] = std::make_unique<GrpcMethodStats>(stats, std::string(kMethodNames[i]));
   }
 }
 
-grpc::ServerUnaryReactor* GrpcIngestCore::Finish(grpc::CallbackServerContext& context,
-                                                 Method method, absl::Time started,
-                                                 const grpc::Status& status) const {
+void GrpcIngestCore::Finish(grpc::ServerUnaryReactor* reactor, Method method, absl::Time started,
+                            const grpc::Status& status) const {
   method_stats_[static_cast<size_t>(method)]->Record(started, status);
-  grpc::ServerUnaryReactor* reactor = context.DefaultReactor();
   reactor->Finish(status);
-  return reactor;
 }
 
-grpc::Status GrpcIngestCore::IngestEvent(grpc::CallbackServerContext& context,
-                                         const grpc::ByteBuffer& raw, pipeline::IngestApi api,
-                                         server_v1::IngestEventResponse* response) {
+void GrpcIngestCore::IngestEvent(grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw,
+                                 pipeline::IngestApi api, server_v1::IngestEventResponse* response,
+                                 StatusCallback done) {
   pipeline::IngestBatch batch(MakeRequestContext(context, api));
   grpc::Status error;
   pipeline::Event* event = api == pipeline::IngestApi::kServerService
                                ? ParseSingleEvent<server_v1::IngestEventRequest>(raw, batch, error)
                                : ParseSingleEvent<client_v1::IngestEventRequest>(raw, batch, error);
-  if (!error.ok()) return error;
-  if (event == nullptr) return {grpc::StatusCode::INVALID_ARGUMENT, "event: is required"};
+  if (!error.ok()) return done(error);
+  if (event == nullptr) return done({grpc::StatusCode::INVALID_ARGUMENT, "event: is required"});
   batch.AddEvent(event);
-
-  const IngestOutcome outcome = ingest_.Process(batch);
-  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
-  if (!outcome.rejected.empty()) {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("event rejected: event.", outcome.rejected.front().reason)};
-  }
-  if (response != nullptr) {
-    response->set_event_id(event->event_id());
-    response->set_status(outcome.dropped > 0 ? "dropped" : "accepted");
-    response->set_processed_at(absl::ToUnixMillis(absl::Now()));
-  }
-  return grpc::Status::OK;
+  ingest_.Process(batch, [response, event_id = event->event_id(),
+                          done = std::move(done)](IngestOutcome outcome) {
+    if (!outcome.status.ok()) return done(ToGrpcStatus(outcome.status));
+    if (!outcome.rejected.empty()) {
+      return done({grpc::StatusCode::INVALID_ARGUMENT,
+                   absl::StrCat("event rejected: event.", outcome.rejected.front().reason)});
+    }
+    if (response != nullptr) {
+      response->set_event_id(event_id);
+      response->set_status(outcome.dropped > 0 ? "dropped" : "accepted");
+      response->set_processed_at(absl::ToUnixMillis(absl::Now()));
+    }
+    done(grpc::Status::OK);
+  });
 }
 
-grpc::Status GrpcIngestCore::IngestEventBatch(grpc::CallbackServerContext& context,
-                                              const grpc::ByteBuffer& raw, pipeline::IngestApi api,
-                                              server_v1::IngestEventBatchResponse* response) {
+void GrpcIngestCore::IngestEventBatch(grpc::CallbackServerContext& context,
+                                      const grpc::ByteBuffer& raw, pipeline::IngestApi api,
+                                      server_v1::IngestEventBatchResponse* response,
+                                      StatusCallback done) {
   pipeline::IngestBatch batch(MakeRequestContext(context, api));
   grpc::Status error;
   chaukas::spec::common::v1::EventBatch* events =
       api == pipeline::IngestApi::kServerService
           ? ParseEventBatch<server_v1::IngestEventBatchRequest>(raw, batch, error)
           : ParseEventBatch<client_v1::IngestEventBatchRequest>(raw, batch, error);
-  if (events == nullptr) return error;
+  if (events == nullptr) return done(error);
   batch.AddEvents(events);
-
-  const IngestOutcome outcome = ingest_.Process(batch);
-  if (!outcome.status.ok()) return ToGrpcStatus(outcome.status);
-  if (!outcome.rejected.empty()) AddRejectionTrailers(context, outcome);
-  if (response != nullptr) {
-    response->set_batch_id(batch.batch_id());
-    response->set_accepted_count(static_cast<int32_t>(outcome.accepted));
-    response->set_rejected_count(static_cast<int32_t>(outcome.rejected.size()));
-    for (const RejectedEvent& rejection : outcome.rejected) {
-      // An event without an id is named by its position, so the client can still find it.
-      response->add_rejected_event_ids(
-          rejection.event_id.empty() ? absl::StrCat("event_batch.events[", rejection.index, "]")
-                                     : rejection.event_id);
+  ingest_.Process(batch, [&context, response, batch_id = batch.batch_id(),
+                          done = std::move(done)](IngestOutcome outcome) {
+    if (!outcome.status.ok()) return done(ToGrpcStatus(outcome.status));
+    if (!outcome.rejected.empty()) AddRejectionTrailers(context, outcome);
+    if (response != nullptr) {
+      response->set_batch_id(batch_id);
+      response->set_accepted_count(static_cast<int32_t>(outcome.accepted));
+      response->set_rejected_count(static_cast<int32_t>(outcome.rejected.size()));
+      for (const RejectedEvent& rejection : outcome.rejected) {
+        // An event without an id is named by its position, so the client can still find it.
+        response->add_rejected_event_ids(
+            rejection.event_id.empty() ? absl::StrCat("event_batch.events[", rejection.index, "]")
+                                       : rejection.event_id);
+      }
+      return done(grpc::Status::OK);
     }
-    return grpc::Status::OK;
-  }
-  // The client service's response is empty: a batch with nothing accepted is an error,
-  // a partly rejected one succeeds with the rejections in the trailers.
-  if (outcome.accepted == 0 && !outcome.rejected.empty()) {
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
-                         SummarizeRejections(outcome.rejected, "event_batch.events"))};
-  }
-  return grpc::Status::OK;
+    // The client service's response is empty: a batch with nothing accepted is an error,
+    // a partly rejected one succeeds with the rejections in the trailers.
+    if (outcome.accepted == 0 && !outcome.rejected.empty()) {
+      return done({grpc::StatusCode::INVALID_ARGUMENT,
+                   absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
+                                SummarizeRejections(outcome.rejected, "event_batch.events"))});
+    }
+    done(grpc::Status::OK);
+  });
 }
+
+namespace {
+
+// Answers a typed read: the value into `response` and OK, or the error.
+template <typename Value, typename Response>
+upstream::ReadCallback<Value> FinishRead(const GrpcIngestCore& core,
+                                         grpc::ServerUnaryReactor* reactor,
+                                         GrpcIngestCore::Method method, absl::Time started,
+                                         std::function<void(Value, Response*)> fill,
+                                         Response* response) {
+  return [&core, reactor, method, started, fill = std::move(fill),
+          response](absl::StatusOr<Value> result) {
+    if (!result.ok()) return core.Finish(reactor, method, started, ToGrpcStatus(result.status()));
+    fill(*std::move(result), response);
+    core.Finish(reactor, method, started, grpc::Status::OK);
+  };
+}
+
+}  // namespace
 
 // --- ChaukasClientService ---
 
 grpc::ServerUnaryReactor* ClientService::Healthz(grpc::CallbackServerContext* context,
                                                  const client_v1::HealthzRequest*,
                                                  client_v1::HealthzResponse*) {
-  return core_.Finish(*context, Method::kHealthz, absl::Now(), grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.Finish(reactor, Method::kHealthz, absl::Now(), grpc::Status::OK);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ClientService::GetCapabilities(
     grpc::CallbackServerContext* context, const client_v1::GetCapabilitiesRequest*,
     client_v1::GetCapabilitiesResponse* response) {
-  *response->mutable_capabilities() = LocalCapabilities();
-  return core_.Finish(*context, Method::kGetCapabilities, absl::Now(), grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.reads().GetCapabilities(
+      FinishRead<common_v1::Capabilities, client_v1::GetCapabilitiesResponse>(
+          core_, reactor, Method::kGetCapabilities, absl::Now(),
+          [](common_v1::Capabilities value, client_v1::GetCapabilitiesResponse* out) {
+            *out->mutable_capabilities() = std::move(value);
+          },
+          response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ClientService::IngestEvent(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* request,
                                                      grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time started = absl::Now();
-  const grpc::Status status =
-      core_.IngestEvent(*context, *request, pipeline::IngestApi::kClientService, nullptr);
-  if (status.ok()) SerializeResponse(client_v1::IngestEventResponse(), *response);
-  return core_.Finish(*context, Method::kIngestEvent, started, status);
+  core_.IngestEvent(*context, *request, pipeline::IngestApi::kClientService, nullptr,
+                    [this, reactor, response, started](grpc::Status status) {
+                      if (status.ok())
+                        SerializeResponse(client_v1::IngestEventResponse(), *response);
+                      core_.Finish(reactor, Method::kIngestEvent, started, status);
+                    });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ClientService::IngestEventBatch(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time started = absl::Now();
-  const grpc::Status status =
-      core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kClientService, nullptr);
-  if (status.ok()) SerializeResponse(client_v1::IngestEventBatchResponse(), *response);
-  return core_.Finish(*context, Method::kIngestEventBatch, started, status);
+  core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kClientService, nullptr,
+                         [this, reactor, response, started](grpc::Status status) {
+                           if (status.ok()) {
+                             SerializeResponse(client_v1::IngestEventBatchResponse(), *response);
+                           }
+                           core_.Finish(reactor, Method::kIngestEventBatch, started, status);
+                         });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ClientService::QueryEvents(grpc::CallbackServerContext* context,
-                                                     const client_v1::QueryEventsRequest*,
-                                                     client_v1::QueryEventsResponse*) {
-  return core_.Finish(*context, Method::kQueryEvents, absl::Now(),
-                      {grpc::StatusCode::UNIMPLEMENTED, kQueryNeedsUpstream});
+                                                     const client_v1::QueryEventsRequest* request,
+                                                     client_v1::QueryEventsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.reads().QueryEvents(
+      request->query(),
+      FinishRead<common_v1::QueryResponse, client_v1::QueryEventsResponse>(
+          core_, reactor, Method::kQueryEvents, absl::Now(),
+          [](common_v1::QueryResponse value, client_v1::QueryEventsResponse* out) {
+            *out->mutable_response() = std::move(value);
+          },
+          response));
+  return reactor;
 }
 
 // --- ChaukasServerService ---
@@ -255,62 +300,89 @@ grpc::ServerUnaryReactor* ClientService::QueryEvents(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* ServerService::Healthz(grpc::CallbackServerContext* context,
                                                  const server_v1::HealthzRequest*,
                                                  server_v1::HealthzResponse*) {
-  return core_.Finish(*context, Method::kHealthz, absl::Now(), grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.Finish(reactor, Method::kHealthz, absl::Now(), grpc::Status::OK);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ServerService::GetCapabilities(
     grpc::CallbackServerContext* context, const server_v1::GetCapabilitiesRequest*,
     server_v1::GetCapabilitiesResponse* response) {
-  *response->mutable_capabilities() = LocalCapabilities();
-  return core_.Finish(*context, Method::kGetCapabilities, absl::Now(), grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.reads().GetCapabilities(
+      FinishRead<common_v1::Capabilities, server_v1::GetCapabilitiesResponse>(
+          core_, reactor, Method::kGetCapabilities, absl::Now(),
+          [](common_v1::Capabilities value, server_v1::GetCapabilitiesResponse* out) {
+            *out->mutable_capabilities() = std::move(value);
+          },
+          response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ServerService::IngestEvent(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* request,
                                                      grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time started = absl::Now();
-  server_v1::IngestEventResponse answer;
-  const grpc::Status status =
-      core_.IngestEvent(*context, *request, pipeline::IngestApi::kServerService, &answer);
-  if (status.ok()) SerializeResponse(answer, *response);
-  return core_.Finish(*context, Method::kIngestEvent, started, status);
+  auto answer = std::make_shared<server_v1::IngestEventResponse>();
+  core_.IngestEvent(*context, *request, pipeline::IngestApi::kServerService, answer.get(),
+                    [this, reactor, response, answer, started](grpc::Status status) {
+                      if (status.ok()) SerializeResponse(*answer, *response);
+                      core_.Finish(reactor, Method::kIngestEvent, started, status);
+                    });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ServerService::IngestEventBatch(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time started = absl::Now();
-  server_v1::IngestEventBatchResponse answer;
-  const grpc::Status status =
-      core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kServerService, &answer);
-  if (status.ok()) SerializeResponse(answer, *response);
-  return core_.Finish(*context, Method::kIngestEventBatch, started, status);
+  auto answer = std::make_shared<server_v1::IngestEventBatchResponse>();
+  core_.IngestEventBatch(*context, *request, pipeline::IngestApi::kServerService, answer.get(),
+                         [this, reactor, response, answer, started](grpc::Status status) {
+                           if (status.ok()) SerializeResponse(*answer, *response);
+                           core_.Finish(reactor, Method::kIngestEventBatch, started, status);
+                         });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ServerService::QueryEvents(grpc::CallbackServerContext* context,
-                                                     const server_v1::QueryEventsRequest*,
-                                                     server_v1::QueryEventsResponse*) {
-  return core_.Finish(*context, Method::kQueryEvents, absl::Now(),
-                      {grpc::StatusCode::UNIMPLEMENTED, kQueryNeedsUpstream});
+                                                     const server_v1::QueryEventsRequest* request,
+                                                     server_v1::QueryEventsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.reads().QueryEvents(
+      request->query(),
+      FinishRead<common_v1::QueryResponse, server_v1::QueryEventsResponse>(
+          core_, reactor, Method::kQueryEvents, absl::Now(),
+          [](common_v1::QueryResponse value, server_v1::QueryEventsResponse* out) {
+            *out->mutable_response() = std::move(value);
+          },
+          response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ServerService::GetEventStats(
     grpc::CallbackServerContext* context, const server_v1::GetEventStatsRequest* request,
     server_v1::GetEventStatsResponse* response) {
-  const absl::Time started = absl::Now();
-  *response = core_.aggregates().Query(*request);
-  return core_.Finish(*context, Method::kGetEventStats, started, grpc::Status::OK);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.reads().GetEventStats(
+      *request, FinishRead<server_v1::GetEventStatsResponse, server_v1::GetEventStatsResponse>(
+                    core_, reactor, Method::kGetEventStats, absl::Now(),
+                    [](server_v1::GetEventStatsResponse value,
+                       server_v1::GetEventStatsResponse* out) { *out = std::move(value); },
+                    response));
+  return reactor;
 }
 
 // --- GrpcListener ---
 
 GrpcListener::GrpcListener(config::GrpcListenerConfig config, const IngestHandler& ingest,
-                           const stats::EventAggregates& aggregates, stats::StatsStore& stats)
+                           const ReadPaths& reads, stats::StatsStore& stats)
     : config_(std::move(config)),
-      core_(ingest, aggregates, stats),
+      core_(ingest, reads, stats),
       client_service_(core_),
       server_service_(core_) {}
-
 GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
 
 absl::Status GrpcListener::Start() {

@@ -10,7 +10,7 @@
 #include "chaukas/spec/server/v1/server.grpc.pb.h"
 #include "config/gateway_config.h"
 #include "gateway/ingest/ingest_handler.h"
-#include "gateway/stats/event_aggregates.h"
+#include "gateway/ingest/read_paths.h"
 #include "gateway/stats/stats_store.h"
 #include "grpcpp/grpcpp.h"
 
@@ -34,11 +34,10 @@ class GrpcMethodStats {
   stats::Histogram& duration_us_;
 };
 
-// What both services share: the pipeline, the aggregates and the per-method stats.
+// What both services share: the pipeline, the read paths and the per-method stats.
 class GrpcIngestCore {
  public:
-  GrpcIngestCore(const IngestHandler& ingest, const stats::EventAggregates& aggregates,
-                 stats::StatsStore& stats);
+  GrpcIngestCore(const IngestHandler& ingest, const ReadPaths& reads, stats::StatsStore& stats);
 
   enum class Method {
     kHealthz,
@@ -50,26 +49,30 @@ class GrpcIngestCore {
     kCount,
   };
 
+  using StatusCallback = std::function<void(grpc::Status)>;
+
   // Parses a raw IngestEventRequest (either package: same wire shape) and runs it through
-  // the pipeline; fills the server-service response when `response` is not null.
-  grpc::Status IngestEvent(grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw,
-                           pipeline::IngestApi api, server_v1::IngestEventResponse* response);
-  // Parses a raw IngestEventBatchRequest and runs it through the pipeline; fills the
-  // server-service response when `response` is not null, else reports partial rejection in
-  // trailing metadata.
-  grpc::Status IngestEventBatch(grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw,
-                                pipeline::IngestApi api,
-                                server_v1::IngestEventBatchResponse* response);
+  // the pipeline; for the server service fills `response` (which must outlive `done`).
+  // `done` may run on another thread, after this returns.
+  void IngestEvent(grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw,
+                   pipeline::IngestApi api, server_v1::IngestEventResponse* response,
+                   StatusCallback done);
+  // Parses a raw IngestEventBatchRequest and runs it through the pipeline; for the server
+  // service fills `response`, for the client service reports partial rejection in trailing
+  // metadata.
+  void IngestEventBatch(grpc::CallbackServerContext& context, const grpc::ByteBuffer& raw,
+                        pipeline::IngestApi api, server_v1::IngestEventBatchResponse* response,
+                        StatusCallback done);
 
-  // Counts the call and finishes the reactor.
-  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext& context, Method method,
-                                   absl::Time started, const grpc::Status& status) const;
+  // Counts the call and finishes it. Any thread.
+  void Finish(grpc::ServerUnaryReactor* reactor, Method method, absl::Time started,
+              const grpc::Status& status) const;
 
-  const stats::EventAggregates& aggregates() const { return aggregates_; }
+  const ReadPaths& reads() const { return reads_; }
 
  private:
   const IngestHandler& ingest_;
-  const stats::EventAggregates& aggregates_;
+  const ReadPaths& reads_;
   std::array<std::unique_ptr<GrpcMethodStats>, static_cast<size_t>(Method::kCount)> method_stats_;
 };
 
@@ -141,7 +144,7 @@ class ServerService final : public ServerServiceBase {
 class GrpcListener {
  public:
   GrpcListener(config::GrpcListenerConfig config, const IngestHandler& ingest,
-               const stats::EventAggregates& aggregates, stats::StatsStore& stats);
+               const ReadPaths& reads, stats::StatsStore& stats);
   ~GrpcListener();
 
   // Binds and starts serving; fails with the address in the message when it cannot bind.

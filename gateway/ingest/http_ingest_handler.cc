@@ -11,7 +11,6 @@
 #include "gateway/codec/json_writer.h"
 #include "gateway/common/json_escape.h"
 #include "gateway/common/strings.h"
-#include "gateway/ingest/local_answers.h"
 #include "gateway/ingest/status_mapping.h"
 
 namespace chaukas::ingest {
@@ -19,6 +18,11 @@ namespace {
 
 namespace beast_http = boost::beast::http;
 namespace client_v1 = chaukas::spec::client::v1;
+namespace common_v1 = chaukas::spec::common::v1;
+
+// The OpenAPI contract's bounds for POST /v1/query.
+constexpr int32_t kDefaultPageSize = 100;
+constexpr int32_t kMaxPageSize = 1000;
 using chaukas::spec::common::v1::Event;
 using chaukas::spec::common::v1::EventBatch;
 
@@ -34,6 +38,13 @@ constexpr Route kRoutes[] = {
     {"/v1/events", beast_http::verb::post}, {"/v1/events/batch", beast_http::verb::post},
     {"/v1/query", beast_http::verb::post},
 };
+
+const Route* FindRoute(std::string_view path) {
+  for (const Route& route : kRoutes) {
+    if (route.path == path) return &route;
+  }
+  return nullptr;
+}
 
 std::string_view PathOf(const http::Request& request) {
   std::string_view target(request.target().data(), request.target().size());
@@ -105,11 +116,16 @@ absl::StatusOr<std::string> DecodeProtobuf(std::string_view body, bool is_batch,
   return std::string("event");
 }
 
+// One decoder per I/O thread keeps simdjson's buffers warm.
+codec::JsonDecoder& ThreadDecoder() {
+  thread_local codec::JsonDecoder decoder;
+  return decoder;
+}
+
 absl::StatusOr<std::string> DecodeJson(std::string_view body, bool is_batch,
                                        const codec::JsonDecodeOptions& options,
                                        pipeline::IngestBatch& batch) {
-  // One decoder per I/O thread keeps simdjson's buffers warm.
-  thread_local codec::JsonDecoder decoder;
+  codec::JsonDecoder& decoder = ThreadDecoder();
   if (absl::Status status = decoder.Parse(body); !status.ok()) return status;
   if (is_batch) {
     if (decoder.RootHasKey("event_batch") || decoder.RootHasKey("eventBatch")) {
@@ -139,6 +155,44 @@ absl::StatusOr<std::string> DecodeJson(std::string_view body, bool is_batch,
   return std::string();
 }
 
+// The body of POST /v1/query, with the OpenAPI contract's rules: `filter` is required,
+// page_size defaults to 100 and may not pass 1000, order_by_time defaults to DESC.
+absl::StatusOr<common_v1::QueryRequest> DecodeQuery(const http::Request& request) {
+  if (FormatOf(HeaderValue(request, beast_http::field::content_type)) != BodyFormat::kJson) {
+    return absl::InvalidArgumentError("POST /v1/query takes Content-Type: application/json");
+  }
+  codec::JsonDecoder& decoder = ThreadDecoder();
+  if (absl::Status status = decoder.Parse(request.body()); !status.ok()) return status;
+  if (!decoder.RootHasKey("filter")) return absl::InvalidArgumentError("filter: is required");
+  common_v1::QueryRequest query;
+  if (absl::Status status = decoder.Decode(query); !status.ok()) return status;
+  if (query.page_size() < 0 || query.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size: must be between 1 and ",
+                                                   kMaxPageSize, ", got ", query.page_size()));
+  }
+  if (query.page_size() == 0) query.set_page_size(kDefaultPageSize);
+  if (query.order_by_time() == common_v1::SORT_ORDER_UNSPECIFIED) {
+    query.set_order_by_time(common_v1::SORT_ORDER_DESC);
+  }
+  return query;
+}
+
+// Answers a read through `responder`: 200 with the message as JSON, or the error. (The read
+// callback must be copyable, so the move-only responder is shared.)
+template <typename Message>
+upstream::ReadCallback<Message> AnswerJson(http::Responder responder) {
+  return [responder = std::make_shared<http::Responder>(std::move(responder))](
+             absl::StatusOr<Message> result) {
+    http::Response answer;
+    if (result.ok()) {
+      SetJsonBody(beast_http::status::ok, codec::ToJson(*result), answer);
+    } else {
+      SetHttpError(result.status(), answer);
+    }
+    std::move(*responder).Send(std::move(answer));
+  };
+}
+
 std::string AcceptedBody(const IngestOutcome& outcome) {
   std::string body =
       absl::StrCat("{\"accepted_count\":", outcome.accepted,
@@ -157,17 +211,17 @@ std::string AcceptedBody(const IngestOutcome& outcome) {
 
 }  // namespace
 
-HttpIngestHandler::HttpIngestHandler(const IngestHandler& ingest,
+HttpIngestHandler::HttpIngestHandler(const IngestHandler& ingest, const ReadPaths& reads,
                                      const config::HttpListenerConfig& config)
-    : ingest_(ingest), ignore_unknown_json_fields_(config.ignore_unknown_json_fields) {}
+    : ingest_(ingest),
+      reads_(reads),
+      ignore_unknown_json_fields_(config.ignore_unknown_json_fields) {}
 
-void HttpIngestHandler::Handle(const http::Request& request, const http::ConnectionInfo& connection,
+void HttpIngestHandler::Handle(const http::Request& request,
+                               const http::ConnectionInfo& /*connection*/,
                                http::Response& response) {
   const std::string_view path = PathOf(request);
-  const Route* route = nullptr;
-  for (const Route& candidate : kRoutes) {
-    if (candidate.path == path) route = &candidate;
-  }
+  const Route* route = FindRoute(path);
   if (route == nullptr) {
     http::SetJsonError(response, beast_http::status::not_found,
                        absl::StrCat("no route for ", ToAbsl(path),
@@ -182,27 +236,32 @@ void HttpIngestHandler::Handle(const http::Request& request, const http::Connect
     response.set(beast_http::field::allow, allowed);
     return;
   }
-  if (path == "/healthz") {
-    SetJsonBody(beast_http::status::ok, "{\"status\":\"ok\"}", response);
-  } else if (path == "/v1/capabilities") {
-    SetJsonBody(beast_http::status::ok, codec::ToJson(LocalCapabilities()), response);
-  } else if (path == "/v1/query") {
-    http::SetJsonError(response, beast_http::status::not_implemented, kQueryNeedsUpstream);
-  } else {
-    HandleIngest(request, connection, path == "/v1/events/batch", response);
+  SetJsonBody(beast_http::status::ok, "{\"status\":\"ok\"}", response);  // /healthz
+}
+
+void HttpIngestHandler::HandleAsync(http::Request request, const http::ConnectionInfo& connection,
+                                    http::Responder responder) {
+  const std::string_view path = PathOf(request);
+  const Route* route = FindRoute(path);
+  if (route == nullptr || request.method() != route->method || path == "/healthz") {
+    return RequestHandler::HandleAsync(std::move(request), connection, std::move(responder));
   }
+  if (path == "/v1/capabilities") return HandleCapabilities(std::move(responder));
+  if (path == "/v1/query") return HandleQuery(request, std::move(responder));
+  HandleIngest(request, connection, path == "/v1/events/batch", std::move(responder));
 }
 
 void HttpIngestHandler::HandleIngest(const http::Request& request,
                                      const http::ConnectionInfo& connection, bool is_batch,
-                                     http::Response& response) const {
+                                     http::Responder responder) const {
+  http::Response response;
   const std::string content_type = HeaderValue(request, beast_http::field::content_type);
   const std::optional<BodyFormat> format = FormatOf(content_type);
   if (!format) {
     http::SetJsonError(response, beast_http::status::unsupported_media_type,
                        absl::StrCat("unsupported Content-Type \"", content_type,
                                     "\"; send application/json or application/x-protobuf"));
-    return;
+    return std::move(responder).Send(std::move(response));
   }
   pipeline::IngestBatch batch(MakeRequestContext(request, connection));
   const std::string_view body = request.body();
@@ -213,24 +272,39 @@ void HttpIngestHandler::HandleIngest(const http::Request& request,
                                                 : DecodeJson(body, is_batch, options, batch);
   if (!events_path.ok()) {
     SetHttpError(events_path.status(), response);
-    return;
+    return std::move(responder).Send(std::move(response));
   }
+  ingest_.Process(batch, [is_batch, events_path = *std::move(events_path),
+                          responder = std::move(responder)](IngestOutcome outcome) mutable {
+    http::Response answer;
+    if (!outcome.status.ok()) {
+      SetHttpError(outcome.status, answer);
+    } else if (outcome.accepted == 0 && !outcome.rejected.empty()) {
+      const std::string message =
+          is_batch ? absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
+                                  SummarizeRejections(outcome.rejected, events_path))
+                   : absl::StrCat(events_path.empty() ? "" : absl::StrCat(events_path, "."),
+                                  outcome.rejected.front().reason);
+      http::SetJsonError(answer, beast_http::status::bad_request, message);
+    } else {
+      SetJsonBody(beast_http::status::accepted, AcceptedBody(outcome), answer);
+    }
+    std::move(responder).Send(std::move(answer));
+  });
+}
 
-  const IngestOutcome outcome = ingest_.Process(batch);
-  if (!outcome.status.ok()) {
-    SetHttpError(outcome.status, response);
-    return;
+void HttpIngestHandler::HandleQuery(const http::Request& request, http::Responder responder) const {
+  http::Response response;
+  absl::StatusOr<common_v1::QueryRequest> query = DecodeQuery(request);
+  if (!query.ok()) {
+    SetHttpError(query.status(), response);
+    return std::move(responder).Send(std::move(response));
   }
-  if (outcome.accepted == 0 && !outcome.rejected.empty()) {
-    const std::string message =
-        is_batch ? absl::StrCat("all ", outcome.rejected.size(), " events rejected: ",
-                                SummarizeRejections(outcome.rejected, *events_path))
-                 : absl::StrCat(events_path->empty() ? "" : absl::StrCat(*events_path, "."),
-                                outcome.rejected.front().reason);
-    http::SetJsonError(response, beast_http::status::bad_request, message);
-    return;
-  }
-  SetJsonBody(beast_http::status::accepted, AcceptedBody(outcome), response);
+  reads_.QueryEvents(*query, AnswerJson<common_v1::QueryResponse>(std::move(responder)));
+}
+
+void HttpIngestHandler::HandleCapabilities(http::Responder responder) const {
+  reads_.GetCapabilities(AnswerJson<common_v1::Capabilities>(std::move(responder)));
 }
 
 }  // namespace chaukas::ingest

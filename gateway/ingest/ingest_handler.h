@@ -1,8 +1,10 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "filters/filter_chain.h"
 #include "gateway/ingest/tenant_counters.h"
@@ -21,25 +23,33 @@ struct RejectedEvent {
 
 // What happened to one request.
 struct IngestOutcome {
-  // Non-OK: the request as a whole was refused (a filter's request hook, a full queue).
+  // Non-OK: the request as a whole was refused (a filter's request hook, a full queue), or
+  // a sync upstream gave no verdict in time.
   absl::Status status;
   size_t accepted = 0;  // the gateway took responsibility: queued, or deliberately dropped
   size_t dropped = 0;   // of `accepted`: discarded by a filter (sampling)
-  std::vector<RejectedEvent> rejected;
+  std::vector<RejectedEvent> rejected;  // by a filter, the router, or a sync upstream
 };
 
+// Move-only, so front ends can hand over what they answer through (an HTTP Responder).
+using IngestCallback = absl::AnyInvocable<void(IngestOutcome)>;
+
 // The one entry point both ingest front ends (gRPC and HTTP) call, on their receiving
-// thread: runs the filter chain, routes each event, enqueues per cluster, and counts.
-// Stateless apart from stats; safe from any thread.
+// thread: runs the filter chain, routes each event, enqueues per cluster (the route's
+// cluster, plus a copy to each mirror), and counts. Safe from any thread.
 //
 // Stats: listener.events_{received,accepted,dropped,rejected}{listener},
-// router.events_unrouted, tenant.events_accepted{tenant,type}, tenant.events_rejected{tenant}.
+// router.events_unrouted, route.events_matched{route}, route.mirror_events_refused{route},
+// tenant.events_accepted{tenant,type}, tenant.events_rejected{tenant}.
 class IngestHandler {
  public:
   IngestHandler(const filters::FilterChain& chain, const pipeline::Router& router,
                 stats::StatsStore& stats, stats::EventAggregates& aggregates);
 
-  IngestOutcome Process(pipeline::IngestBatch& batch) const;
+  // `done` runs exactly once: before Process returns, unless a route's cluster delivers
+  // synchronously; then once every such cluster gave its verdict, on a cluster thread.
+  // `batch` is not used after Process returns.
+  void Process(pipeline::IngestBatch& batch, IngestCallback done) const;
 
  private:
   struct ListenerCounters {

@@ -7,19 +7,31 @@
 namespace chaukas::pipeline {
 namespace {
 
-bool Matches(const config::RouteMatch& match, const chaukas::spec::common::v1::Event& event) {
-  if (!match.types.empty() &&
-      std::find(match.types.begin(), match.types.end(), event.type()) == match.types.end()) {
-    return false;
-  }
-  return GlobMatch(match.tenant, event.tenant_id()) && GlobMatch(match.project, event.project_id());
+bool MatchesTenantAndProject(const config::RouteMatch& match, std::string_view tenant,
+                             std::string_view project) {
+  return GlobMatch(match.tenant, tenant) && GlobMatch(match.project, project);
 }
 
 }  // namespace
 
 const Route* Router::Match(const chaukas::spec::common::v1::Event& event) const {
   for (const Route& route : routes_) {
-    if (Matches(route.match, event)) return &route;
+    const std::vector<int>& types = route.match.types;
+    if (!types.empty() && std::find(types.begin(), types.end(), event.type()) == types.end()) {
+      continue;
+    }
+    if (MatchesTenantAndProject(route.match, event.tenant_id(), event.project_id())) {
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+const Route* Router::MatchRead(std::string_view tenant, std::string_view project) const {
+  for (const Route& route : routes_) {
+    if (route.match.types.empty() && MatchesTenantAndProject(route.match, tenant, project)) {
+      return &route;
+    }
   }
   return nullptr;
 }

@@ -76,23 +76,34 @@ absl::Status GatewayServer::Build() {
   chain_ = std::make_unique<filters::FilterChain>(std::move(stages), stats_);
 
   std::vector<pipeline::Route> routes;
-  for (const config::RouteConfig& route : config_.routes) {
-    routes.push_back({route.match, clusters_->Find(route.cluster)});
+  for (const config::RouteConfig& config : config_.routes) {
+    pipeline::Route route{config.name,
+                          config.match,
+                          clusters_->Find(config.cluster),
+                          {},
+                          config.stats,
+                          &stats_.GetCounter("route.events_matched", {{"route", config.name}})};
+    for (const std::string& mirror : config.mirrors) {
+      route.mirrors.push_back(clusters_->Find(mirror));
+    }
+    routes.push_back(std::move(route));
   }
   router_ = std::make_unique<pipeline::Router>(std::move(routes));
   ingest_ = std::make_unique<ingest::IngestHandler>(*chain_, *router_, stats_, *aggregates_);
+  reads_ = std::make_unique<ingest::ReadPaths>(*router_, *aggregates_);
 
   if (config_.grpc.enabled) {
     grpc_listener_ =
-        std::make_unique<ingest::GrpcListener>(config_.grpc, *ingest_, *aggregates_, stats_);
+        std::make_unique<ingest::GrpcListener>(config_.grpc, *ingest_, *reads_, stats_);
   }
   if (config_.http.enabled) {
-    http_handler_ = std::make_unique<ingest::HttpIngestHandler>(*ingest_, config_.http);
+    http_handler_ = std::make_unique<ingest::HttpIngestHandler>(*ingest_, *reads_, config_.http);
     http_listener_ = std::make_unique<http::HttpServer>(HttpOptions(config_.http), *http_handler_,
                                                         stats_, "http");
   }
-  admin_handler_ =
-      std::make_unique<admin::AdminHandler>(stats_, readiness_, config::DumpConfig(config_));
+  admin_handler_ = std::make_unique<admin::AdminHandler>(
+      stats_, readiness_, config::DumpConfig(config_),
+      [clusters = clusters_.get()] { return clusters->DescribeAll(); });
   admin_listener_ = std::make_unique<http::HttpServer>(AdminOptions(config_.admin), *admin_handler_,
                                                        stats_, "admin");
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "gateway/ingest/grpc_services.h"
 #include "gateway/ingest/http_ingest_handler.h"
 #include "gateway/ingest/ingest_handler.h"
+#include "gateway/ingest/read_paths.h"
 #include "gateway/pipeline/router.h"
 #include "gateway/stats/event_aggregates.h"
 #include "gateway/stats/stats_store.h"
@@ -54,6 +55,7 @@ class GatewayServer {
   std::unique_ptr<filters::FilterChain> chain_;
   std::unique_ptr<pipeline::Router> router_;
   std::unique_ptr<ingest::IngestHandler> ingest_;
+  std::unique_ptr<ingest::ReadPaths> reads_;
   std::unique_ptr<ingest::GrpcListener> grpc_listener_;
   std::unique_ptr<ingest::HttpIngestHandler> http_handler_;
   std::unique_ptr<http::HttpServer> http_listener_;

@@ -12,6 +12,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/common/stable_hash.h"
 #include "gateway/stats/session_counter.h"
 
 namespace chaukas::stats {
@@ -78,19 +79,11 @@ size_t EventTypeIndex(const Event& event) {
                                              : static_cast<size_t>(v1::EVENT_TYPE_UNSPECIFIED);
 }
 
-// FNV-1a over length-prefixed fields. Unlike absl::Hash it is the same in every process, so
-// sketch estimates are reproducible.
+// A session is a (tenant, project, session_id): the same id in two projects is two sessions.
+// Stable across processes, so sketch estimates are reproducible.
 uint64_t SessionHash(const Event& event) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto add_byte = [&hash](unsigned char byte) {
-    hash ^= byte;
-    hash *= 0x100000001b3ULL;
-  };
-  for (const std::string* field : {&event.tenant_id(), &event.project_id(), &event.session_id()}) {
-    for (int shift = 0; shift < 64; shift += 8) add_byte((field->size() >> shift) & 0xff);
-    for (const char c : *field) add_byte(static_cast<unsigned char>(c));
-  }
-  return hash;
+  return MixHash64(MixHash64(StableHash64(event.tenant_id()), StableHash64(event.project_id())),
+                   StableHash64(event.session_id()));
 }
 
 bool IsSessionBoundary(const Event& event) {

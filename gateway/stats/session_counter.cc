@@ -6,22 +6,14 @@
 #include <cmath>
 #include <limits>
 
+#include "gateway/common/stable_hash.h"
+
 namespace chaukas::stats {
 namespace {
 
 constexpr size_t kRegisterCount = size_t{1} << SessionCounter::kPrecision;
 // Hash bits left after the register index; register values run from 0 to kRankBits + 1.
 constexpr int kRankBits = 64 - SessionCounter::kPrecision;
-
-// MurmurHash3's finalizer: spreads weak hashes over all 64 bits.
-uint64_t Mix(uint64_t hash) {
-  hash ^= hash >> 33;
-  hash *= 0xff51afd7ed558ccdULL;
-  hash ^= hash >> 33;
-  hash *= 0xc4ceb9fe1a85ec53ULL;
-  hash ^= hash >> 33;
-  return hash;
-}
 
 // σ and τ of Ertl, "New cardinality estimation algorithms for HyperLogLog sketches" (2017):
 // they make the estimate unbiased over the whole range without empirical bias tables.
@@ -89,7 +81,7 @@ void SessionCounter::ConvertToSketch() {
 }
 
 void SessionCounter::AddToSketch(uint64_t hash) {
-  const uint64_t mixed = Mix(hash);
+  const uint64_t mixed = Fmix64(hash);
   const size_t index = mixed >> kRankBits;
   const uint64_t rest = mixed << kPrecision;  // the kRankBits rank bits, then zeros
   const int rank = rest == 0 ? kRankBits + 1 : std::countl_zero(rest) + 1;

@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "gateway/upstream/file_cluster.h"
+#include "gateway/upstream/upstream_cluster.h"
 
 namespace chaukas::upstream {
 
@@ -12,6 +13,10 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::Create(
     switch (cluster.protocol) {
       case config::ClusterProtocol::kFile:
         manager->clusters_.push_back(std::make_unique<FileCluster>(cluster, stats));
+        break;
+      case config::ClusterProtocol::kGrpc:
+      case config::ClusterProtocol::kHttp:
+        manager->clusters_.push_back(std::make_unique<UpstreamCluster>(cluster, stats));
         break;
     }
   }
@@ -37,6 +42,12 @@ void ClusterManager::DrainAll(absl::Duration timeout) {
   for (const auto& cluster : clusters_) {
     cluster->Drain(std::max(deadline - absl::Now(), absl::ZeroDuration()));
   }
+}
+
+std::string ClusterManager::DescribeAll() const {
+  std::string page;
+  for (const auto& cluster : clusters_) page += cluster->DescribeForAdmin();
+  return page;
 }
 
 }  // namespace chaukas::upstream

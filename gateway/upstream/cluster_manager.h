@@ -24,6 +24,8 @@ class ClusterManager {
   [[nodiscard]] absl::Status StartAll();
   // Drains every cluster, sharing one deadline.
   void DrainAll(absl::Duration timeout);
+  // The admin /clusters page: every cluster's DescribeForAdmin, in config order.
+  std::string DescribeAll() const;
 
  private:
   std::vector<std::unique_ptr<Cluster>> clusters_;

@@ -60,7 +60,8 @@ std::string FileCluster::Encode(std::span<pipeline::Event* const> events) const 
 }
 
 absl::Status FileCluster::Enqueue(const pipeline::RequestContext& /*request*/,
-                                  std::span<pipeline::Event* const> events) {
+                                  std::span<pipeline::Event* const> events,
+                                  DeliveryCallback on_delivered) {
   Chunk chunk{Encode(events), events.size()};
   const auto bytes = static_cast<int64_t>(chunk.bytes.size());
   {
@@ -78,7 +79,23 @@ absl::Status FileCluster::Enqueue(const pipeline::RequestContext& /*request*/,
     stats_.queue_bytes.Set(pending_bytes_);
   }
   stats_.events_enqueued.Inc(events.size());
+  if (on_delivered) on_delivered(DeliveryReport{});
   return absl::OkStatus();
+}
+
+void FileCluster::GetCapabilities(ReadCallback<chaukas::spec::common::v1::Capabilities> done) {
+  chaukas::spec::common::v1::Capabilities capabilities;
+  capabilities.set_policy_decisions(true);
+  capabilities.set_data_access_events(true);
+  done(capabilities);
+}
+
+std::string FileCluster::DescribeForAdmin() const {
+  const std::string& name = config_.name;
+  return absl::StrCat(name, "::protocol::file\n", name, "::path::", config_.file.path, "\n", name,
+                      "::queue_bytes::", stats_.queue_bytes.value(), "\n", name,
+                      "::events_written::", stats_.events_written.value(), "\n", name,
+                      "::write_errors::", stats_.write_errors.value(), "\n");
 }
 
 void FileCluster::WriteLoop() {

@@ -49,9 +49,16 @@ class FileCluster final : public Cluster {
 
   const std::string& name() const override { return config_.name; }
   [[nodiscard]] absl::Status Start() override;
+  // A file cluster is never synchronous; a caller that still asks for a verdict gets it at
+  // once: the events are queued for the file.
   [[nodiscard]] absl::Status Enqueue(const pipeline::RequestContext& request,
-                                     std::span<pipeline::Event* const> events) override;
+                                     std::span<pipeline::Event* const> events,
+                                     DeliveryCallback on_delivered) override;
   void Drain(absl::Duration timeout) override;
+  // What the gateway can promise when its events go to a file: it ingests every event kind,
+  // policy decisions and data access included, but stores nothing queryable.
+  void GetCapabilities(ReadCallback<chaukas::spec::common::v1::Capabilities> done) override;
+  std::string DescribeForAdmin() const override;
 
  private:
   struct Chunk {

@@ -87,14 +87,7 @@ TEST(LoaderTest, RejectsMisspelledProtocolWithLocation) {
   EXPECT_THAT(LoadConfigText(text, "gateway.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "gateway.yaml:9:15 clusters[0].protocol: unknown value \"fiel\"; expected "
-                       "one of file"));
-}
-
-TEST(LoaderTest, ExplainsThatUpstreamProtocolsAreNotAvailableYet) {
-  std::string text = kMinimal;
-  text.replace(text.find("protocol: file"), 14, "protocol: grpc");
-  EXPECT_THAT(LoadConfigText(text, "gateway.yaml"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("supported: file")));
+                       "one of grpc, http, file"));
 }
 
 TEST(LoaderTest, RejectsDuplicateClusterNamesAndPaths) {

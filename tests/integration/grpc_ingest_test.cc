@@ -183,12 +183,13 @@ TEST_F(GrpcIngestTest, HealthzAndCapabilitiesAreAnsweredOnBothServices) {
   EXPECT_FALSE(response.capabilities().distributed_query());
 }
 
-TEST_F(GrpcIngestTest, QueryEventsExplainsItNeedsAnUpstream) {
+TEST_F(GrpcIngestTest, QueryEventsRoutedToAFileClusterExplainsWhyItCannotBeAnswered) {
   grpc::ClientContext context;
   client_v1::QueryEventsResponse response;
   const grpc::Status status = client_->QueryEvents(&context, {}, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), HasSubstr("needs an upstream Chaukas backend"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("QueryEvents goes to cluster local, which forwards to no Chaukas backend"));
 }
 
 TEST_F(GrpcIngestTest, GetEventStatsAnswersFromTheGatewaysOwnAggregates) {

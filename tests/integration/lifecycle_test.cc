@@ -49,6 +49,14 @@ TEST(LifecycleTest, ValidateAcceptsTheShippedConfig) {
   EXPECT_THAT(result->output, HasSubstr("gateway.yaml: OK"));
 }
 
+TEST(LifecycleTest, ValidateAcceptsTheUpstreamExample) {
+  absl::StatusOr<CommandResult> result =
+      RunCommand({GatewayBinary(), "--validate", "--config",
+                  std::string(CHAUKAS_SOURCE_DIR) + "/examples/upstream.yaml"});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0) << result->output;
+}
+
 TEST(LifecycleTest, ValidateNamesFileLineColumnAndKeyOfAnError) {
   TempDir dir;
   std::string config = DefaultTestConfig();

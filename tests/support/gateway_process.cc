@@ -1,64 +1,16 @@
 #include "tests/support/gateway_process.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "simdjson.h"
+#include "tests/support/subprocess.h"
 
 namespace chaukas::testing {
 namespace {
-
-// Starts argv[0] with stdout+stderr appended to `output_path`. Only async-signal-safe calls
-// happen between fork and exec (the test process has threads).
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& output_path,
-                            const std::vector<std::string>& extra_env) {
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** entry = environ; *entry != nullptr; ++entry) env_storage.emplace_back(*entry);
-  env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
-  std::vector<char*> env;
-  for (const std::string& entry : env_storage) env.push_back(const_cast<char*>(entry.c_str()));
-  env.push_back(nullptr);
-
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    const int fd = open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execve(args[0], args.data(), env.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Waits for `pid` until `deadline`: its exit code, or -1 while it still runs.
-int WaitUntil(pid_t pid, absl::Time deadline) {
-  while (true) {
-    int status = 0;
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    if (absl::Now() >= deadline) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
 
 // The port of `key` ("127.0.0.1:41234") in the bound addresses file; 0 when absent.
 uint16_t PortOf(simdjson::dom::element addresses, const char* key) {
@@ -81,13 +33,13 @@ absl::StatusOr<std::unique_ptr<GatewayProcess>> GatewayProcess::Start(
   std::vector<std::string> argv = {GatewayBinary(), "--config", config.string(),
                                    "--bound-addresses-file", addresses_file.string()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  absl::StatusOr<pid_t> pid = Spawn(argv, (gateway->dir() / "gateway.log").string(), {});
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv, (gateway->dir() / "gateway.log").string(), {});
   if (!pid.ok()) return pid.status();
   gateway->pid_ = *pid;
 
   const absl::Time deadline = absl::Now() + timeout;
   while (!std::filesystem::exists(addresses_file)) {
-    const int exit_code = WaitUntil(gateway->pid_, absl::Now());
+    const int exit_code = WaitForExit(gateway->pid_, absl::Now());
     if (exit_code >= 0) {
       gateway->pid_ = -1;
       return absl::InternalError(
@@ -116,17 +68,9 @@ GatewayProcess::~GatewayProcess() {
 
 absl::StatusOr<int> GatewayProcess::Stop(int signal, absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
-  kill(pid_, signal);
-  int exit_code = WaitUntil(pid_, absl::Now() + timeout);
-  if (exit_code < 0) {
-    kill(pid_, SIGKILL);
-    exit_code = WaitUntil(pid_, absl::InfiniteFuture());
-    pid_ = -1;
-    return absl::DeadlineExceededError(
-        absl::StrCat("gateway did not exit within ", absl::FormatDuration(timeout)));
-  }
+  const pid_t pid = pid_;
   pid_ = -1;
-  return exit_code;
+  return StopProcess(pid, signal, timeout, "gateway");
 }
 
 std::string GatewayProcess::log() const { return ReadFile(dir() / "gateway.log"); }
@@ -136,12 +80,12 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::vector<std::string>& extra_env) {
   TempDir dir;
   const std::string output = (dir.path() / "output").string();
-  absl::StatusOr<pid_t> pid = Spawn(argv, output, extra_env);
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv, output, extra_env);
   if (!pid.ok()) return pid.status();
-  int exit_code = WaitUntil(*pid, absl::Now() + timeout);
+  const int exit_code = WaitForExit(*pid, absl::Now() + timeout);
   if (exit_code < 0) {
     kill(*pid, SIGKILL);
-    WaitUntil(*pid, absl::InfiniteFuture());
+    WaitForExit(*pid, absl::InfiniteFuture());
     return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not finish within ",
                                                     absl::FormatDuration(timeout), ":\n",
                                                     ReadFile(output)));
@@ -149,7 +93,7 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   return CommandResult{exit_code, ReadFile(output)};
 }
 
-std::string DefaultTestConfig(const std::string& extra_cluster_yaml) {
+std::string TestConfig(const std::string& clusters_yaml, const std::string& routes_yaml) {
   return absl::StrCat(R"(
 admin: {address: 127.0.0.1:0}
 listeners:
@@ -158,14 +102,15 @@ listeners:
 filters:
   - name: validate
 routes:
-  - match: {}
-    cluster: local
-clusters:
-  - name: local
-    protocol: file
-    path: {dir}/events.jsonl
 )",
-                      extra_cluster_yaml);
+                      routes_yaml, "clusters:\n", clusters_yaml);
+}
+
+std::string DefaultTestConfig(const std::string& extra_cluster_yaml) {
+  return TestConfig(
+      absl::StrCat("  - name: local\n    protocol: file\n    path: {dir}/events.jsonl\n",
+                   extra_cluster_yaml),
+      "  - match: {}\n    cluster: local\n");
 }
 
 }  // namespace chaukas::testing

@@ -60,8 +60,12 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // The gateway binary under test.
 inline std::string GatewayBinary() { return CHAUKAS_GATEWAY_BINARY; }
 
-// A minimal config: admin, grpc and http on port 0, the validate filter, one JSON-lines file
-// cluster "local" at {dir}/events.jsonl. `extra_cluster_yaml` is appended to the cluster.
+// A test config: admin, grpc and http on port 0, the validate filter, and the given clusters
+// and routes (YAML list items indented by two spaces).
+std::string TestConfig(const std::string& clusters_yaml, const std::string& routes_yaml);
+
+// TestConfig with one JSON-lines file cluster "local" at {dir}/events.jsonl taking every
+// event. `extra_cluster_yaml` is appended to the cluster.
 std::string DefaultTestConfig(const std::string& extra_cluster_yaml = "");
 
 }  // namespace chaukas::testing

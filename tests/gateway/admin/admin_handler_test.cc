@@ -20,7 +20,8 @@ class AdminHandlerTest : public ::testing::Test {
 
   stats::StatsStore stats_;
   Readiness readiness_;
-  AdminHandler handler_{stats_, readiness_, "listeners: {}\n"};
+  AdminHandler handler_{stats_, readiness_, "listeners: {}\n",
+                        [] { return std::string("local::protocol::file\n"); }};
 };
 
 TEST_F(AdminHandlerTest, ServesStatsInBothFormats) {
@@ -39,8 +40,9 @@ TEST_F(AdminHandlerTest, ReadyFollowsReadiness) {
   EXPECT_EQ(Get("/healthz").result(), beast_http::status::ok);
 }
 
-TEST_F(AdminHandlerTest, ServesConfigDumpAndIndex) {
+TEST_F(AdminHandlerTest, ServesConfigDumpClustersAndIndex) {
   EXPECT_EQ(Get("/config_dump").body(), "listeners: {}\n");
+  EXPECT_EQ(Get("/clusters").body(), "local::protocol::file\n");
   EXPECT_THAT(Get("/").body(), HasSubstr("/stats/prometheus"));
 }
 

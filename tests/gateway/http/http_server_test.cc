@@ -6,16 +6,22 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/write.hpp"
 #include "gateway/stats/stats_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -82,6 +88,98 @@ class TestHandler : public RequestHandler {
   int calls_ ABSL_GUARDED_BY(mutex_) = 0;
   std::string last_body_ ABSL_GUARDED_BY(mutex_);
   std::string last_peer_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Answers through HandleAsync: "/later/<ms>" echoes the body after <ms> milliseconds from one of
+// its own threads; "/hold" keeps the Responder until the test answers or drops it; "/drop"
+// destroys it unsent; "/throw" throws while holding it; anything else goes to Handle, which
+// answers "sync" at once.
+class DeferringHandler : public RequestHandler {
+ public:
+  explicit DeferringHandler(int answer_threads = 2) {
+    for (int i = 0; i < answer_threads; ++i) threads_.emplace_back([this] { AnswerLoop(); });
+  }
+  ~DeferringHandler() override {
+    {
+      absl::MutexLock lock(&mutex_);
+      stopping_ = true;
+    }
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  void Handle(const Request& /*request*/, const ConnectionInfo& /*connection*/,
+              Response& response) override {
+    response.body() = "sync";
+  }
+
+  void HandleAsync(Request request, const ConnectionInfo& connection,
+                   Responder responder) override {
+    const std::string target(request.target());
+    if (target.starts_with("/later/")) {
+      const int delay_ms = std::stoi(target.substr(std::string("/later/").size()));
+      absl::MutexLock lock(&mutex_);
+      later_.push_back({absl::Now() + absl::Milliseconds(delay_ms), std::move(request.body()),
+                        std::move(responder)});
+    } else if (target == "/hold") {
+      absl::MutexLock lock(&mutex_);
+      held_.push_back(std::move(responder));
+    } else if (target == "/throw") {
+      throw std::runtime_error("asynchronous handler failure for the test");
+    } else if (target != "/drop") {
+      RequestHandler::HandleAsync(std::move(request), connection, std::move(responder));
+    }
+  }
+
+  int held() const {
+    absl::MutexLock lock(&mutex_);
+    return static_cast<int>(held_.size());
+  }
+  // Answers the oldest held request with `body`, from the calling thread.
+  void AnswerHeld(const std::string& body) {
+    Responder responder = TakeHeld();
+    Response response;
+    response.body() = body;
+    std::move(responder).Send(std::move(response));
+  }
+  Responder TakeHeld() {
+    absl::MutexLock lock(&mutex_);
+    Responder responder = std::move(held_.front());
+    held_.pop_front();
+    return responder;
+  }
+
+ private:
+  struct LaterAnswer {
+    absl::Time due;
+    std::string body;
+    Responder responder;
+  };
+
+  void AnswerLoop() {
+    for (;;) {
+      std::optional<LaterAnswer> answer;
+      {
+        absl::MutexLock lock(&mutex_);
+        mutex_.Await(absl::Condition(
+            +[](DeferringHandler* self) { return self->stopping_ || !self->later_.empty(); },
+            this));
+        if (later_.empty()) return;  // stopping
+        answer.emplace(std::move(later_.front()));
+        later_.pop_front();
+      }
+      absl::SleepFor(answer->due - absl::Now());
+      Response response;
+      response.set(beast_http::field::content_type, "text/plain");
+      response.body() = std::move(answer->body);
+      std::move(answer->responder).Send(std::move(response));
+    }
+  }
+
+  mutable absl::Mutex mutex_;
+  std::deque<LaterAnswer> later_ ABSL_GUARDED_BY(mutex_);
+  std::deque<Responder> held_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<std::thread> threads_;
 };
 
 // For effects that land on a server thread after the client already has its answer (a
@@ -458,6 +556,193 @@ TEST_F(HttpServerTest, FailsToStartOnAHostThatIsNotAnIpAddress) {
   HttpServer server(options, handler_, stats_, "test");
   EXPECT_THAT(server.Start(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not-an-address:0")));
+}
+
+class HttpServerDeferredAnswerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<HttpServer> StartServer(const HttpServerOptions& options = {}) {
+    auto server = std::make_unique<HttpServer>(options, handler_, stats_, "test");
+    EXPECT_THAT(server->Start(), IsOk());
+    return server;
+  }
+
+  int64_t Stat(std::string_view name) const { return stats_.ValueOf(name, {{"listener", "test"}}); }
+
+  stats::StatsStore stats_;
+  DeferringHandler handler_;  // declared after stats_: its threads end before the store goes
+};
+
+TEST_F(HttpServerDeferredAnswerTest, WritesAnAnswerSentLaterFromAnotherThread) {
+  auto server = StartServer();
+  HttpTestClient client(kHost, server->port());
+  absl::StatusOr<HttpTestResponse> response = client.Post("/later/100", "deferred", "text/plain");
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "deferred");
+  EXPECT_EQ(response->headers["content-length"], "8");
+  EXPECT_TRUE(response->keep_alive);
+  // request_duration_us runs until the answer is written, so it covers the handler's delay.
+  stats::Histogram& durations =
+      stats_.GetHistogram("listener.request_duration_us", {{"listener", "test"}});
+  ASSERT_TRUE(Eventually([&] { return durations.snapshot().count == 1; }));
+  EXPECT_GE(durations.snapshot().sum, 100'000u);
+  EXPECT_EQ(stats_.ValueOf("listener.responses", {{"listener", "test"}, {"code_class", "2xx"}}), 1);
+}
+
+TEST_F(HttpServerDeferredAnswerTest, KeepsTheConnectionAliveAcrossDeferredAnswers) {
+  auto server = StartServer();
+  HttpTestClient client(kHost, server->port());
+  for (int i = 0; i < 6; ++i) {
+    const std::string body = "request " + std::to_string(i);
+    // Deferred and synchronous answers alternate on the one connection.
+    absl::StatusOr<HttpTestResponse> response =
+        i % 2 == 0 ? client.Post("/later/10", body) : client.Get("/");
+    ASSERT_THAT(response, IsOk());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, i % 2 == 0 ? body : "sync");
+    EXPECT_TRUE(response->keep_alive);
+  }
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpServerDeferredAnswerTest, ReadsAPipelinedRequestOnlyAfterTheDeferredAnswer) {
+  auto server = StartServer();
+  absl::StatusOr<std::string> answer =
+      SendRawHttp(kHost, server->port(),
+                  "POST /later/100 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nslow"
+                  "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_THAT(answer, IsOk());
+  const size_t slow = answer->find("\r\n\r\nslow");
+  const size_t sync = answer->find("\r\n\r\nsync");
+  ASSERT_NE(slow, std::string::npos) << *answer;
+  ASSERT_NE(sync, std::string::npos) << *answer;
+  EXPECT_LT(slow, sync);
+}
+
+TEST_F(HttpServerDeferredAnswerTest, GivesADeferredAnswerTheVersionAndKeepAliveOfTheRequest) {
+  auto server = StartServer();
+  absl::StatusOr<std::string> answer =
+      SendRawHttp(kHost, server->port(), "GET /later/10 HTTP/1.0\r\n\r\n");
+  ASSERT_THAT(answer, IsOk());
+  EXPECT_THAT(*answer, StartsWith("HTTP/1.0 200 OK\r\n"));  // and the server closed it
+}
+
+TEST_F(HttpServerDeferredAnswerTest, AnswersARequestDroppedWithoutAnAnswerWith500) {
+  auto server = StartServer();
+  HttpTestClient client(kHost, server->port());
+  absl::StatusOr<HttpTestResponse> response = client.Get("/drop");
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->body,
+            R"({"error":{"code":500,"message":"internal error: the request was dropped without )"
+            R"(an answer"}})");
+
+  absl::StatusOr<HttpTestResponse> next = client.Get("/");
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(next->body, "sync");
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpServerDeferredAnswerTest, AnswersARequestDroppedLaterFromAnotherThreadWith500) {
+  auto server = StartServer();
+  std::thread dropper([&] {
+    ASSERT_TRUE(Eventually([&] { return handler_.held() == 1; }));
+    handler_.TakeHeld();  // destroyed unsent
+  });
+  HttpTestClient client(kHost, server->port());
+  absl::StatusOr<HttpTestResponse> response = client.Get("/hold");
+  dropper.join();
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_THAT(response->body, HasSubstr("dropped without an answer"));
+}
+
+TEST_F(HttpServerDeferredAnswerTest, AnswersAHandlerThatThrowsWhileHoldingTheResponderWith500) {
+  auto server = StartServer();
+  HttpTestClient client(kHost, server->port());
+  absl::StatusOr<HttpTestResponse> response = client.Get("/throw");
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->body, R"({"error":{"code":500,"message":"internal error"}})");
+  absl::StatusOr<HttpTestResponse> next = client.Get("/");
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(next->body, "sync");
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpServerDeferredAnswerTest, DropsAnAnswerSentAfterTheClientDisconnected) {
+  auto server = StartServer();
+  {
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    boost::system::error_code ec;
+    socket.connect(tcp::endpoint(boost::asio::ip::make_address(kHost), server->port()), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    const std::string request = "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n";
+    boost::asio::write(socket, boost::asio::buffer(request), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_TRUE(Eventually([&] { return handler_.held() == 1; }));
+  }  // the client hangs up before the answer
+  handler_.AnswerHeld("too late");
+  EXPECT_TRUE(Eventually([&] { return Stat("listener.connections_active") == 0; }));
+
+  HttpTestClient client(kHost, server->port());
+  absl::StatusOr<HttpTestResponse> response = client.Get("/");
+  ASSERT_THAT(response, IsOk());
+  EXPECT_EQ(response->body, "sync");
+}
+
+TEST_F(HttpServerDeferredAnswerTest, StopClosesRequestsAwaitingAnswersAndDropsLaterAnswers) {
+  HttpServerOptions options;
+  options.threads = 2;
+  auto server = StartServer(options);
+  std::vector<std::thread> clients;
+  std::atomic<int> closed_by_server{0};
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&] {
+      HttpTestClient client(kHost, server->port());
+      if (client.Get("/hold").status().code() == absl::StatusCode::kUnavailable) {
+        ++closed_by_server;
+      }
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return handler_.held() == 3; }));
+
+  server->Stop();  // would hang if it waited for the answers
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(closed_by_server.load(), 3);
+  EXPECT_EQ(Stat("listener.connections_active"), 0);
+
+  handler_.AnswerHeld("after stop");
+  server.reset();
+  handler_.AnswerHeld("after the server is gone");
+  handler_.TakeHeld();  // and one dropped unsent
+}
+
+TEST_F(HttpServerDeferredAnswerTest, AnswersManyConcurrentDeferredRequestsOnSeveralThreads) {
+  HttpServerOptions options;
+  options.threads = 4;
+  auto server = StartServer(options);
+  constexpr int kClients = 16;
+  constexpr int kRequestsPerClient = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpTestClient client(kHost, server->port());
+      for (int i = 0; i < kRequestsPerClient; ++i) {
+        const std::string body = std::to_string(c) + "/" + std::to_string(i);
+        const std::string target = i % 5 == 4 ? "/echo-sync" : "/later/" + std::to_string(i % 3);
+        absl::StatusOr<HttpTestResponse> response = client.Post(target, body);
+        const std::string expected = i % 5 == 4 ? "sync" : body;
+        if (!response.ok() || response->status != 200 || response->body != expected) ++failures;
+      }
+      if (client.connections_opened() != 1) ++failures;
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Stat("listener.requests"), kClients * kRequestsPerClient);
 }
 
 TEST(SetJsonErrorTest, WritesTheErrorObjectWithAnEscapedMessage) {

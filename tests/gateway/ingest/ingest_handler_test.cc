@@ -52,9 +52,21 @@ class IngestHandlerTest : public ::testing::Test {
 
     config::RouteMatch acme_only;
     acme_only.tenant = "acme";
-    router_ = std::make_unique<pipeline::Router>(
-        std::vector<pipeline::Route>{{acme_only, cluster_.get()}});
+    pipeline::Route route;
+    route.name = "acme";
+    route.match = acme_only;
+    route.cluster = cluster_.get();
+    route.events_matched = &matched_;
+    router_ = std::make_unique<pipeline::Router>(std::vector<pipeline::Route>{route});
     handler_ = std::make_unique<IngestHandler>(*chain_, *router_, stats_, aggregates_);
+  }
+
+  // Every cluster here delivers asynchronously, so the outcome is there when Process returns.
+  IngestOutcome Process(pipeline::IngestBatch& batch) {
+    std::optional<IngestOutcome> result;
+    handler_->Process(batch, [&result](IngestOutcome outcome) { result = std::move(outcome); });
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(IngestOutcome{});
   }
 
   std::string Written() {
@@ -70,6 +82,7 @@ class IngestHandlerTest : public ::testing::Test {
   std::unique_ptr<upstream::FileCluster> cluster_;
   std::unique_ptr<filters::FilterChain> chain_;
   std::unique_ptr<pipeline::Router> router_;
+  stats::Counter matched_;
   std::unique_ptr<IngestHandler> handler_;
 };
 
@@ -78,7 +91,7 @@ TEST_F(IngestHandlerTest, AcceptsValidEventsAndRejectsTheRestWithReasons) {
   AddEvent(batch, "good-1");
   AddEvent(batch, "bad")->clear_session_id();
   AddEvent(batch, "good-2");
-  const IngestOutcome outcome = handler_->Process(batch);
+  const IngestOutcome outcome = Process(batch);
   ASSERT_THAT(outcome.status, IsOk());
   EXPECT_EQ(outcome.accepted, 2u);
   ASSERT_EQ(outcome.rejected.size(), 1u);
@@ -95,7 +108,7 @@ TEST_F(IngestHandlerTest, AcceptsValidEventsAndRejectsTheRestWithReasons) {
 TEST_F(IngestHandlerTest, RejectsEventsNoRouteMatches) {
   pipeline::IngestBatch batch({});
   AddEvent(batch, "elsewhere", "other-tenant");
-  const IngestOutcome outcome = handler_->Process(batch);
+  const IngestOutcome outcome = Process(batch);
   ASSERT_EQ(outcome.rejected.size(), 1u);
   EXPECT_EQ(outcome.rejected[0].reason,
             "no route matches tenant_id \"other-tenant\", project_id \"\", type "
@@ -110,7 +123,7 @@ TEST_F(IngestHandlerTest, CountsPerListenerAndPerTenantAndType) {
   AddEvent(batch, "a");
   AddEvent(batch, "b");
   AddEvent(batch, "c")->clear_event_id();
-  ASSERT_THAT(handler_->Process(batch).status, IsOk());
+  ASSERT_THAT(Process(batch).status, IsOk());
   EXPECT_EQ(stats_.ValueOf("listener.events_received", {{"listener", "grpc"}}), 3);
   EXPECT_EQ(stats_.ValueOf("listener.events_accepted", {{"listener", "grpc"}}), 2);
   EXPECT_EQ(stats_.ValueOf("listener.events_rejected", {{"listener", "grpc"}}), 1);
@@ -118,13 +131,14 @@ TEST_F(IngestHandlerTest, CountsPerListenerAndPerTenantAndType) {
                            {{"tenant", "acme"}, {"type", "EVENT_TYPE_AGENT_START"}}),
             2);
   EXPECT_EQ(stats_.ValueOf("tenant.events_rejected", {{"tenant", "acme"}}), 1);
+  EXPECT_EQ(matched_.value(), 2u);
 }
 
 TEST_F(IngestHandlerTest, FeedsTheEventAggregates) {
   pipeline::IngestBatch batch({});
   AddEvent(batch, "a");
   AddEvent(batch, "b");
-  ASSERT_THAT(handler_->Process(batch).status, IsOk());
+  ASSERT_THAT(Process(batch).status, IsOk());
   chaukas::spec::server::v1::GetEventStatsRequest request;
   request.set_tenant_id("acme");
   const auto response = aggregates_.Query(request);

@@ -20,13 +20,20 @@ v1::Event MakeEvent(std::string tenant, std::string project, v1::EventType type)
   return event;
 }
 
+Route RouteTo(config::RouteMatch match, upstream::Cluster* cluster) {
+  Route route;
+  route.match = std::move(match);
+  route.cluster = cluster;
+  return route;
+}
+
 Router MakeRouter() {
   config::RouteMatch errors;
   errors.types = {v1::EVENT_TYPE_ERROR};
   config::RouteMatch acme;
   acme.tenant = "acme";
   acme.project = "shop-*";
-  return Router({{errors, kErrors}, {acme, kAcme}, {config::RouteMatch{}, kLocal}});
+  return Router({RouteTo(errors, kErrors), RouteTo(acme, kAcme), RouteTo({}, kLocal)});
 }
 
 TEST(RouterTest, FirstMatchingRouteWins) {
@@ -45,8 +52,17 @@ TEST(RouterTest, TenantAndProjectAreGlobs) {
 TEST(RouterTest, NoMatchingRouteGivesNull) {
   config::RouteMatch only_acme;
   only_acme.tenant = "acme";
-  const Router router({{only_acme, kAcme}});
+  const Router router({RouteTo(only_acme, kAcme)});
   EXPECT_EQ(router.Match(MakeEvent("other", "", v1::EVENT_TYPE_SYSTEM)), nullptr);
+}
+
+TEST(RouterTest, ReadsSkipRoutesLimitedToEventTypes) {
+  const Router router = MakeRouter();
+  EXPECT_EQ(router.MatchRead("acme", "shop-eu")->cluster, kAcme);
+  EXPECT_EQ(router.MatchRead("other", "")->cluster, kLocal);
+  config::RouteMatch only_acme;
+  only_acme.tenant = "acme";
+  EXPECT_EQ(Router({RouteTo(only_acme, kAcme)}).MatchRead("other", ""), nullptr);
 }
 
 }  // namespace

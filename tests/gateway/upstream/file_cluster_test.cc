@@ -42,7 +42,7 @@ v1::Event MakeEvent(int n) {
 absl::Status Enqueue(FileCluster& cluster, std::vector<v1::Event>& events) {
   std::vector<pipeline::Event*> pointers;
   for (v1::Event& event : events) pointers.push_back(&event);
-  return cluster.Enqueue(pipeline::RequestContext{}, pointers);
+  return cluster.Enqueue(pipeline::RequestContext{}, pointers, nullptr);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
