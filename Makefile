@@ -27,7 +27,7 @@ test: build
 bench:
 	@bash scripts/setup.sh --bench
 	@cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-	@cmake --build build/bench -j $(JOBS) --target chaukas-gateway reference_server make_bench_bodies
+	@cmake --build build/bench -j $(JOBS) --target chaukas-gateway reference_server make_bench_bodies paced_client
 	bash tests/bench/run.sh build/bench
 
 format:

@@ -12,7 +12,7 @@ packages=(
   clang-format-14
 )
 if [[ ${1:-} == --bench ]]; then
-  packages+=(nghttp2-client wrk)
+  packages+=(nghttp2-client wrk nginx)
 fi
 
 missing=()
