@@ -1,8 +1,6 @@
 #include "config/cluster_loader.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -35,17 +33,6 @@ bool IsValidHeaderName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-absl::StatusOr<std::string> ReadSecretFile(const ConfigNode& node) {
-  CHAUKAS_ASSIGN_OR_RETURN(std::string path, node.AsString());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return node.Error(absl::StrCat("cannot read ", path));
-  std::ostringstream content;
-  content << in.rdbuf();
-  std::string secret(absl::StripTrailingAsciiWhitespace(content.str()));
-  if (secret.empty()) return node.Error(absl::StrCat(path, " is empty"));
-  return secret;
 }
 
 absl::Status ParseBatch(const ConfigNode& node, BatchConfig& batch) {

@@ -36,12 +36,40 @@ YAML::Node Masked(const YAML::Node& node) {
   return YAML::Clone(node);
 }
 
+const char* ClientCertificateName(ClientCertificateMode mode) {
+  switch (mode) {
+    case ClientCertificateMode::kNone:
+      return "none";
+    case ClientCertificateMode::kOptional:
+      return "optional";
+    case ClientCertificateMode::kRequire:
+      return "require";
+  }
+  return "?";
+}
+
+// The paths only: what the files hold (a private key among them) is never shown.
+void EmitListenerTls(const ListenerTlsConfig& tls, YAML::Emitter& out) {
+  if (!tls.enabled) return;
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "cert_file" << YAML::Value << tls.cert_file;
+  out << YAML::Key << "key_file" << YAML::Value << tls.key_file;
+  if (!tls.client_ca_file.empty()) {
+    out << YAML::Key << "client_ca_file" << YAML::Value << tls.client_ca_file;
+  }
+  out << YAML::Key << "client_certificate" << YAML::Value
+      << ClientCertificateName(tls.client_certificate);
+  out << YAML::Key << "handshake_timeout_ms" << YAML::Value << tls.handshake_timeout_ms;
+  out << YAML::EndMap;
+}
+
 void EmitListeners(const GatewayConfig& config, YAML::Emitter& out) {
   out << YAML::Key << "listeners" << YAML::Value << YAML::BeginMap;
   if (config.grpc.enabled) {
     out << YAML::Key << "grpc" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "address" << YAML::Value << AddressText(config.grpc.address);
     out << YAML::Key << "max_message_bytes" << YAML::Value << config.grpc.max_message_bytes;
+    EmitListenerTls(config.grpc.tls, out);
     out << YAML::EndMap;
   }
   if (config.http.enabled) {
@@ -55,6 +83,7 @@ void EmitListeners(const GatewayConfig& config, YAML::Emitter& out) {
     out << YAML::Key << "read_timeout_ms" << YAML::Value << http.read_timeout_ms;
     out << YAML::Key << "ignore_unknown_json_fields" << YAML::Value
         << http.ignore_unknown_json_fields;
+    EmitListenerTls(http.tls, out);
     out << YAML::EndMap;
   }
   out << YAML::EndMap;

@@ -3,10 +3,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 
@@ -89,6 +92,10 @@ absl::Status ConfigNode::ExpectSequence() const {
 }
 
 absl::Status ConfigNode::CheckKeys(std::initializer_list<std::string_view> allowed) const {
+  return CheckKeys(std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+absl::Status ConfigNode::CheckKeys(std::span<const std::string_view> allowed) const {
   if (!IsDefined()) return absl::OkStatus();
   CHAUKAS_RETURN_IF_ERROR(ExpectMap());
   std::set<std::string> seen;
@@ -250,6 +257,17 @@ absl::StatusOr<std::string> SubstituteEnvironment(std::string_view text) {
     i = close + 1;
   }
   return out;
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const ConfigNode& node) {
+  CHAUKAS_ASSIGN_OR_RETURN(std::string path, node.AsString());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return node.Error(absl::StrCat("cannot read ", path));
+  std::ostringstream content;
+  content << in.rdbuf();
+  std::string secret(absl::StripTrailingAsciiWhitespace(content.str()));
+  if (secret.empty()) return node.Error(absl::StrCat(path, " is empty"));
+  return secret;
 }
 
 }  // namespace chaukas::config

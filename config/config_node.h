@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,7 @@ class ConfigNode {
   [[nodiscard]] absl::Status ExpectSequence() const;
   // Fails on a key outside `allowed` (listing the allowed ones) and on a duplicated key.
   [[nodiscard]] absl::Status CheckKeys(std::initializer_list<std::string_view> allowed) const;
+  [[nodiscard]] absl::Status CheckKeys(std::span<const std::string_view> allowed) const;
 
   [[nodiscard]] absl::StatusOr<std::string> AsString() const;
   [[nodiscard]] absl::StatusOr<int64_t> AsInt(int64_t min, int64_t max) const;
@@ -86,5 +88,9 @@ class ConfigNode {
 // Replaces ${NAME} and ${NAME:-default} with environment values; "$${" stays a literal "${".
 // An unset variable without a default is an error naming it.
 [[nodiscard]] absl::StatusOr<std::string> SubstituteEnvironment(std::string_view text);
+
+// The content of the file a scalar names (a key, a secret, a PEM bundle), trailing whitespace
+// stripped. A missing, unreadable or empty file is an error located at the node.
+[[nodiscard]] absl::StatusOr<std::string> ReadSecretFile(const ConfigNode& node);
 
 }  // namespace chaukas::config

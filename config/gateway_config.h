@@ -17,10 +17,34 @@ struct SocketAddress {
   uint16_t port = 0;  // 0: an ephemeral port, reported through --bound-addresses-file
 };
 
+// Whether a TLS listener asks clients for a certificate, and whether it insists.
+enum class ClientCertificateMode {
+  kNone,      // not asked for
+  kOptional,  // asked for; a client without one is served, one that fails verification is not
+  kRequire,   // a client without a certificate that verifies is refused at the handshake
+};
+
+// TLS on an ingest listener (`listeners.<name>.tls`). The files are read and checked at load
+// (each parses, the key matches the certificate), so a bad file fails --validate, not the
+// start. The PEM text is kept here and used by the listener; the config dump shows the paths
+// only.
+struct ListenerTlsConfig {
+  bool enabled = false;
+  std::string cert_file;       // PEM: the server certificate, then any intermediates
+  std::string key_file;        // PEM: its private key, unencrypted
+  std::string client_ca_file;  // PEM: the CAs client certificates must chain to; may be empty
+  ClientCertificateMode client_certificate = ClientCertificateMode::kNone;
+  int64_t handshake_timeout_ms = 10'000;  // a client that has not finished by then is dropped
+  std::string cert_chain_pem;             // the contents of the three files
+  std::string private_key_pem;
+  std::string client_ca_pem;
+};
+
 struct GrpcListenerConfig {
   bool enabled = false;
   SocketAddress address;
   int64_t max_message_bytes = 4 * 1024 * 1024;
+  ListenerTlsConfig tls;
 };
 
 struct HttpListenerConfig {
@@ -32,6 +56,7 @@ struct HttpListenerConfig {
   int64_t idle_timeout_ms = 60'000;
   int64_t read_timeout_ms = 30'000;
   bool ignore_unknown_json_fields = false;
+  ListenerTlsConfig tls;
 };
 
 struct AdminConfig {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "chaukas/spec/common/v1/events.pb.h"
 #include "config/cluster_loader.h"
+#include "config/tls_loader.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 
@@ -21,21 +22,30 @@ using chaukas::spec::common::v1::EventType;
 constexpr int64_t kMaxBytes = int64_t{1} << 40;  // 1 TiB: far above any sane limit
 constexpr int64_t kMaxMs = int64_t{24} * 3600 * 1000;
 
+// A listener without a `tls` key is plain; `tls:` with nothing under it (its keys commented
+// out) is an error rather than a silently plain listener. ConfigNode reads an absent key and
+// a null one alike, so this asks YAML (through the const operator[], which inserts nothing).
+absl::Status ParseTls(const ConfigNode& listener, ListenerTlsConfig& tls) {
+  const YAML::Node& yaml = listener.yaml();
+  if (!yaml.IsMap() || !yaml["tls"].IsDefined()) return absl::OkStatus();
+  return ParseListenerTls(listener.Child("tls"), tls);
+}
+
 absl::Status ParseGrpcListener(const ConfigNode& node, GrpcListenerConfig& grpc) {
-  CHAUKAS_RETURN_IF_ERROR(node.CheckKeys({"address", "max_message_bytes"}));
+  CHAUKAS_RETURN_IF_ERROR(node.CheckKeys({"address", "max_message_bytes", "tls"}));
   grpc.enabled = true;
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode address, node.Require("address"));
   CHAUKAS_ASSIGN_OR_RETURN(grpc.address, ParseSocketAddress(address));
   CHAUKAS_ASSIGN_OR_RETURN(
       grpc.max_message_bytes,
       node.GetInt("max_message_bytes", grpc.max_message_bytes, 1024, int64_t{1} << 31));
-  return absl::OkStatus();
+  return ParseTls(node, grpc.tls);
 }
 
 absl::Status ParseHttpListener(const ConfigNode& node, HttpListenerConfig& http) {
   CHAUKAS_RETURN_IF_ERROR(
       node.CheckKeys({"address", "max_body_bytes", "max_header_bytes", "threads", "idle_timeout_ms",
-                      "read_timeout_ms", "ignore_unknown_json_fields"}));
+                      "read_timeout_ms", "ignore_unknown_json_fields", "tls"}));
   http.enabled = true;
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode address, node.Require("address"));
   CHAUKAS_ASSIGN_OR_RETURN(http.address, ParseSocketAddress(address));
@@ -52,7 +62,7 @@ absl::Status ParseHttpListener(const ConfigNode& node, HttpListenerConfig& http)
   CHAUKAS_ASSIGN_OR_RETURN(
       http.ignore_unknown_json_fields,
       node.GetBool("ignore_unknown_json_fields", http.ignore_unknown_json_fields));
-  return absl::OkStatus();
+  return ParseTls(node, http.tls);
 }
 
 absl::Status ParseListeners(const ConfigNode& node, GatewayConfig& config) {

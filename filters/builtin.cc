@@ -1,11 +1,15 @@
 #include "filters/builtin.h"
 
+#include "filters/rate_limit/rate_limit_config.h"
+#include "filters/tenant_auth/tenant_auth_config.h"
 #include "filters/validate/validate_config.h"
 
 namespace chaukas::filters {
 
 void RegisterBuiltinFilters(FilterRegistry& registry) {
   registry.Register("validate", CreateValidateFilter);
+  registry.Register("tenant_auth", tenant_auth::CreateTenantAuthFilter);
+  registry.Register("rate_limit", rate_limit::CreateRateLimitFilter);
 }
 
 }  // namespace chaukas::filters

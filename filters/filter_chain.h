@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "filters/filter.h"
@@ -9,8 +11,19 @@
 
 namespace chaukas::filters {
 
+// What the chain made of one request's events.
+struct ChainOutcome {
+  // Non-OK: a request hook refused the whole request; the other fields are then incomplete.
+  absl::Status status;
+  // Positions in the request of the events every filter let through, ascending.
+  std::vector<size_t> passed;
+  size_t dropped = 0;
+  // (position in the request, reason), ascending by position.
+  std::vector<std::pair<size_t, std::string>> rejected;
+};
+
 // The configured filters in order. Counts, per filter, what each one stopped:
-// filter.<name>.requests_denied, events_dropped, events_rejected.
+// filter.<name>.requests_denied, events_dropped, events_rejected, reads_denied.
 class FilterChain {
  public:
   struct Stage {
@@ -20,10 +33,12 @@ class FilterChain {
 
   FilterChain(std::vector<Stage> stages, stats::StatsStore& stats);
 
-  // The first non-OK OnRequest, or OK.
-  [[nodiscard]] absl::Status OnRequest(RequestContext& request, const IngestBatch& batch) const;
-  // The first verdict that is not kContinue, or kContinue.
-  [[nodiscard]] EventVerdict OnEvent(const RequestContext& request, Event& event) const;
+  // Runs every filter over the request, filter by filter (see Filter): its request hook, then
+  // its event hook on each event still in play.
+  [[nodiscard]] ChainOutcome Run(RequestContext& request, const IngestBatch& batch) const;
+
+  // The first non-OK OnRead, or OK.
+  [[nodiscard]] absl::Status OnRead(RequestContext& request, ReadRequest& read) const;
 
   size_t size() const { return stages_.size(); }
 
@@ -33,6 +48,7 @@ class FilterChain {
     stats::Counter& requests_denied;
     stats::Counter& events_dropped;
     stats::Counter& events_rejected;
+    stats::Counter& reads_denied;
   };
   std::vector<CountedStage> stages_;
 };

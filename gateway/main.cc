@@ -1,5 +1,6 @@
 // chaukas-gateway: flags, signals, start and stop. Everything else lives in the libraries.
 
+#include <openssl/rand.h>
 #include <signal.h>
 
 #include <charconv>
@@ -11,9 +12,11 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "config/loader.h"
+#include "filters/tenant_auth/tenant_auth_config.h"
 #include "gateway/common/log.h"
 #include "gateway/server/gateway_server.h"
 
@@ -31,7 +34,13 @@ constexpr char kUsage[] =
     "  --drain-timeout-ms N        on SIGTERM/SIGINT, how long to finish requests and write\n"
     "                              out queued events (default 10000)\n"
     "  --log-level LEVEL           default info\n"
-    "  --version, --help\n";
+    "  --version, --help\n"
+    "\n"
+    "       chaukas-gateway hash-key [--generate]\n"
+    "\n"
+    "  Prints the SHA-256 that tenant_auth's `keys:` takes for an API key read from stdin\n"
+    "  (stdin, so the key stays out of shell history and ps). --generate makes a new random\n"
+    "  key and prints it, then its SHA-256.\n";
 
 struct Flags {
   std::string config = "config/gateway.yaml";
@@ -149,9 +158,34 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// `chaukas-gateway hash-key [--generate]`.
+int HashKey(int argc, char** argv) {
+  std::string key;
+  if (argc == 3 && std::string_view(argv[2]) == "--generate") {
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof(random)) != 1) {
+      return Fail(absl::InternalError("no randomness from OpenSSL"));
+    }
+    // URL-safe, so it fits headers, env files and YAML without quoting.
+    key = "chk_" + absl::WebSafeBase64Escape(
+                       absl::string_view(reinterpret_cast<const char*>(random), sizeof(random)));
+    std::cout << key << "\n";
+  } else if (argc == 2) {
+    std::getline(std::cin, key);
+    if (!key.empty() && key.back() == '\r') key.pop_back();
+    if (key.empty()) return Fail(absl::InvalidArgumentError("hash-key: no key on stdin"));
+  } else {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("hash-key takes no argument but --generate\n", kUsage)));
+  }
+  std::cout << chaukas::filters::tenant_auth::Sha256Hex(key) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "hash-key") return HashKey(argc, argv);
   Flags flags;
   if (absl::Status status = ParseFlags(argc, argv, flags); !status.ok()) return Fail(status);
   chaukas::SetMinLogLevel(flags.log_level);

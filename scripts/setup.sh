@@ -7,8 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git curl openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libyaml-cpp-dev libssl-dev libabsl-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3-grpcio python3-protobuf python3-prometheus-client
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev redis-server
+  python3-grpcio python3-protobuf python3-prometheus-client python3-jwt python3-cryptography
   clang-format-14
 )
 if [[ ${1:-} == --bench ]]; then

@@ -103,8 +103,9 @@ std::string InvalidEnum(std::string_view field, int value, std::string_view type
 ValidateFilter::ValidateFilter(ValidateConfig config, const stats::StatsScope& scope)
     : config_(std::move(config)), stats_(scope) {}
 
-absl::Status ValidateFilter::OnRequest(RequestContext& /*request*/,
-                                       const IngestBatch& batch) const {
+absl::Status ValidateFilter::OnRequest(RequestContext& /*request*/, EventsInPlay& events) const {
+  // The request as the client sent it, whatever earlier filters took out.
+  const IngestBatch& batch = events.batch();
   if (static_cast<int64_t>(batch.size()) <= config_.max_events_per_batch) return absl::OkStatus();
   stats_.batch_too_large.Inc();
   return absl::InvalidArgumentError(absl::StrCat("batch has ", batch.size(),

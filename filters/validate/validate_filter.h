@@ -35,7 +35,7 @@ class ValidateFilter final : public Filter {
   ValidateFilter(ValidateConfig config, const stats::StatsScope& scope);
 
   [[nodiscard]] absl::Status OnRequest(RequestContext& request,
-                                       const IngestBatch& batch) const override;
+                                       EventsInPlay& events) const override;
   [[nodiscard]] EventVerdict OnEvent(const RequestContext& request, Event& event) const override;
 
  private:

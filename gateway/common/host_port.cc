@@ -14,4 +14,17 @@ std::string HostPort(std::string_view host, uint16_t port) {
   return text;
 }
 
+std::string_view HostOf(std::string_view host_port) {
+  if (!host_port.empty() && host_port.front() == '[') {
+    const size_t close = host_port.find(']');
+    return close == std::string_view::npos ? std::string_view() : host_port.substr(1, close - 1);
+  }
+  // One colon: a host with a port. More: a bare IPv6 literal.
+  const size_t colon = host_port.find(':');
+  if (colon != std::string_view::npos && host_port.find(':', colon + 1) == std::string_view::npos) {
+    return host_port.substr(0, colon);
+  }
+  return host_port;
+}
+
 }  // namespace chaukas

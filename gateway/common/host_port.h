@@ -10,4 +10,8 @@ namespace chaukas {
 // bound-addresses file show.
 std::string HostPort(std::string_view host, uint16_t port);
 
+// The host of a "host:port" as HostPort writes it ("[::1]:80" gives "::1"); a bare host or IPv6
+// literal comes back as it is.
+std::string_view HostOf(std::string_view host_port);
+
 }  // namespace chaukas

@@ -14,6 +14,7 @@
 #include "gateway/common/log.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/http/http_session.h"
+#include "gateway/http/tls_server_context.h"
 
 namespace chaukas::http {
 
@@ -147,7 +148,8 @@ HttpServer::HttpServer(HttpServerOptions options, RequestHandler& handler, stats
                        std::string stats_name)
     : options_(std::move(options)),
       listener_(std::make_unique<ListenerContext>(ListenerContext{
-          options_, handler, ListenerStats(stats, stats_name), std::move(stats_name)})) {}
+          options_, handler, ListenerStats(stats, stats_name, options_.tls.has_value()),
+          std::move(stats_name)})) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -160,6 +162,9 @@ absl::Status HttpServer::Start() {
   if (options_.threads < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("HttpServer threads must be at least 1, got ", options_.threads));
+  }
+  if (options_.tls.has_value()) {
+    CHAUKAS_ASSIGN_OR_RETURN(listener_->tls, MakeServerTlsContext(*options_.tls));
   }
   for (int i = 0; i < options_.threads; ++i) workers_.push_back(std::make_unique<Worker>());
   acceptor_ = std::make_unique<Acceptor>(workers_, *listener_);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,8 +24,19 @@ struct ListenerContext;
 class HttpSession;
 class WorkerMailbox;
 
+// The client certificate of a TLS connection, once the listener has verified it against its
+// client CA; empty on plain connections and when the client sent none.
+struct PeerCertificate {
+  bool verified = false;
+  std::string subject;                 // RFC 2253, e.g. "CN=agent-7,O=acme"
+  std::vector<std::string> dns_names;  // subjectAltName DNS entries
+  std::vector<std::string> uris;       // subjectAltName URI entries (SPIFFE IDs)
+};
+
+// What a handler knows about the connection a request came on. Filled once per connection.
 struct ConnectionInfo {
-  std::string peer;  // "127.0.0.1:53211"
+  std::string peer;                  // "127.0.0.1:53211"
+  PeerCertificate certificate = {};  // TLS listeners only
 };
 
 // Delivers the answer to one request: call Send exactly once, from any thread, at any time.
@@ -77,6 +89,25 @@ class RequestHandler {
   virtual void HandleAsync(Request request, const ConnectionInfo& connection, Responder responder);
 };
 
+// Whether a TLS listener asks clients for a certificate, and whether it insists.
+enum class ClientCertificateMode {
+  kNone,      // not asked for
+  kOptional,  // asked for; a client without one is served, one that does not verify is not
+  kRequire,   // a client without a certificate that verifies fails the handshake
+};
+
+// TLS 1.2 or 1.3 with ALPN "http/1.1". PEM texts, not files: the config loader has read and
+// checked them.
+struct TlsServerOptions {
+  std::string certificate_chain_pem;  // the server's certificate, then any intermediates
+  std::string private_key_pem;
+  std::string client_ca_pem;  // the CAs client certificates must chain to (not for kNone)
+  ClientCertificateMode client_certificate = ClientCertificateMode::kNone;
+  // A client that has not finished its handshake by then is disconnected: one that connects
+  // and sends nothing cannot hold a connection open.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+};
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 picks an ephemeral port; see HttpServer::port()
@@ -85,6 +116,7 @@ struct HttpServerOptions {
   uint32_t max_header_bytes = 16 * 1024;
   absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive connection with no request
   absl::Duration read_timeout = absl::Seconds(30);  // one request, headers and body
+  std::optional<TlsServerOptions> tls;              // unset: plain HTTP
 };
 
 // A keep-alive HTTP/1.1 server on Boost.Beast: one io_context per thread; the acceptor
@@ -93,11 +125,14 @@ struct HttpServerOptions {
 // time: it reads the next only once the answer to the previous one is written, however late
 // the handler sends it. Answers by itself what never reaches the handler: 400 for malformed
 // HTTP, 413 over max_body_bytes, 431 over max_header_bytes. Accept errors (EMFILE...) are
-// logged and retried after a pause, never fatal.
+// logged and retried after a pause, never fatal. With `options.tls`, every connection is TLS
+// (plain HTTP on the port fails the handshake) and handlers see the verified client
+// certificate in ConnectionInfo.
 //
 // Stats under "listener" with label {listener: <stats_name>}: connections_total,
 // connections_active, requests, responses{code_class: 2xx...}, request_duration_us (from
-// the request read to its answer written), accept_errors.
+// the request read to its answer written), accept_errors, and on TLS listeners
+// tls_handshake_errors (timeouts and refused or untrusted client certificates included).
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, RequestHandler& handler, stats::StatsStore& stats,
@@ -106,7 +141,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the threads. Fails with the address in the message when it cannot bind.
+  // Binds and starts the threads. Fails with the address in the message when it cannot bind,
+  // and naming what does not load when the TLS certificate, key or client CAs do not.
   [[nodiscard]] absl::Status Start();
   // The bound port, valid after Start().
   uint16_t port() const { return port_; }

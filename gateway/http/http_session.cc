@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gateway/common/log.h"
+#include "gateway/http/tls_server_context.h"
 
 namespace chaukas::http {
 namespace {
@@ -53,14 +54,17 @@ std::string PathOf(const Request& request) {
 
 }  // namespace
 
-ListenerStats::ListenerStats(stats::StatsStore& store, const std::string& listener)
+ListenerStats::ListenerStats(stats::StatsStore& store, const std::string& listener, bool tls)
     : connections_total(store.GetCounter("listener.connections_total", {{"listener", listener}})),
       connections_active(store.GetGauge("listener.connections_active", {{"listener", listener}})),
       requests(store.GetCounter("listener.requests", {{"listener", listener}})),
       responses(ResponseCounters(store, listener)),
       request_duration_us(
           store.GetHistogram("listener.request_duration_us", {{"listener", listener}})),
-      accept_errors(store.GetCounter("listener.accept_errors", {{"listener", listener}})) {}
+      accept_errors(store.GetCounter("listener.accept_errors", {{"listener", listener}})),
+      tls_handshake_errors(
+          tls ? &store.GetCounter("listener.tls_handshake_errors", {{"listener", listener}})
+              : nullptr) {}
 
 stats::Counter& ListenerStats::ResponsesOfClass(unsigned status_code) const {
   const unsigned code_class = std::clamp(status_code / 100, 1u, 5u);
@@ -78,8 +82,8 @@ HttpSession::HttpSession(tcp::socket socket, const ListenerContext& listener,
     : listener_(listener),
       registry_(registry),
       mailbox_(std::move(mailbox)),
-      stream_(std::move(socket)),
-      connection_{PeerOf(stream_.socket())},
+      stream_(std::move(socket), listener.tls.get()),
+      connection_{PeerOf(stream_.tcp().socket())},
       answer_wait_(stream_.get_executor()) {
   registry_.Add(*this);
   listener_.stats.connections_total.Inc();
@@ -93,15 +97,35 @@ HttpSession::~HttpSession() {
 
 void HttpSession::Start() {
   beast::error_code ignored;
-  stream_.socket().set_option(tcp::no_delay(true), ignored);
+  stream_.tcp().socket().set_option(tcp::no_delay(true), ignored);
+  if (HttpStream::TlsStream* tls = stream_.tls()) {
+    SetTimeout(listener_.options.tls->handshake_timeout);
+    tls->async_handshake(boost::asio::ssl::stream_base::server,
+                         beast::bind_front_handler(&HttpSession::OnHandshake, shared_from_this()));
+    return;
+  }
   // No idle wait on a new connection: read_timeout runs from the accept.
+  ReadRequest();
+}
+
+void HttpSession::OnHandshake(beast::error_code ec) {
+  if (ec) {
+    // Not an error of ours: scanners, plain HTTP on this port, clients with no (or an
+    // untrusted) certificate. Counted, and logged only at debug level.
+    if (ec != boost::asio::error::operation_aborted) listener_.stats.tls_handshake_errors->Inc();
+    Log(LogLevel::kDebug, absl::StrCat("listener ", listener_.name, ": TLS handshake with ",
+                                       connection_.peer, " failed: ", ec.message()));
+    return;
+  }
+  // Once per connection: the certificate cannot change on it (renegotiation is off).
+  connection_.certificate = VerifiedPeerCertificate(stream_.tls()->native_handle());
   ReadRequest();
 }
 
 void HttpSession::Close() {
   closed_ = true;
   answer_wait_.cancel();
-  stream_.close();
+  stream_.tcp().close();
 }
 
 void HttpSession::WaitForNextRequest() {
@@ -234,11 +258,28 @@ void HttpSession::OnAnswerWritten(beast::error_code ec, std::size_t /*bytes*/) {
   response_ = {};
   if (ec) return;
   if (!keep_alive) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Shutdown();
     return;
   }
   WaitForNextRequest();
+}
+
+void HttpSession::Shutdown() {
+  HttpStream::TlsStream* tls = stream_.tls();
+  if (tls == nullptr) {
+    HalfClose();
+    return;
+  }
+  // close_notify tells the client that the answer is complete, not cut short. async_shutdown
+  // then waits for the client's close_notify, which a client may never send: bounded by the
+  // linger timeout. The session ends (and closes the socket) once it completes.
+  SetTimeout(kLingerTimeout);
+  tls->async_shutdown([self = shared_from_this()](beast::error_code) {});
+}
+
+void HttpSession::HalfClose() {
+  beast::error_code ignored;
+  stream_.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 void HttpSession::WriteRefusal(beast_http::status status, std::string_view message) {
@@ -253,25 +294,25 @@ void HttpSession::OnRefusalWritten(beast::error_code ec, std::size_t /*bytes*/) 
   // The peer may still be sending the body we refused. Closing a socket with unread bytes
   // makes the kernel send RST, which can destroy our answer before the peer reads it; so
   // half-close and discard what still arrives, for a bounded time (nginx's lingering close).
-  beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // On TLS too, without close_notify: the bytes still coming are discarded undecrypted.
+  HalfClose();
   SetTimeout(kLingerTimeout);
   Drain();
 }
 
 void HttpSession::Drain() {
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            if (!ec) self->Drain();
-                          });
+  stream_.tcp().async_read_some(buffer_.prepare(kReadChunkBytes),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                  if (!ec) self->Drain();
+                                });
 }
 
 void HttpSession::SetTimeout(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) {
-    stream_.expires_never();
+    stream_.tcp().expires_never();
   } else {
-    stream_.expires_after(absl::ToChronoNanoseconds(timeout));
+    stream_.tcp().expires_after(absl::ToChronoNanoseconds(timeout));
   }
 }
 

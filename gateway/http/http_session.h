@@ -17,19 +17,21 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gateway/http/http_server.h"
+#include "gateway/http/http_stream.h"
 #include "gateway/stats/stats_store.h"
 
 namespace chaukas::http {
 
 // The series of one listener, looked up once because lookups take the store's lock.
 // `requests` counts requests handed to the handler; `responses` counts every answer, the
-// server's own 400/413/431 included.
+// server's own 400/413/431 included. `tls_handshake_errors` exists on TLS listeners only.
 struct ListenerStats {
-  ListenerStats(stats::StatsStore& store, const std::string& listener);
+  ListenerStats(stats::StatsStore& store, const std::string& listener, bool tls);
 
   stats::Counter& ResponsesOfClass(unsigned status_code) const;
 
@@ -39,6 +41,7 @@ struct ListenerStats {
   std::array<stats::Counter*, 5> responses;  // by code class, 1xx to 5xx
   stats::Histogram& request_duration_us;
   stats::Counter& accept_errors;
+  stats::Counter* tls_handshake_errors;  // null on a plain listener
 };
 
 // What every connection of one listener shares. Owned by HttpServer; outlives its sessions.
@@ -47,6 +50,8 @@ struct ListenerContext {
   RequestHandler& handler;
   ListenerStats stats;
   std::string name;  // the stats name, also used in logs
+  // Set by Start on a TLS listener, before any connection; shared by all its connections.
+  std::unique_ptr<boost::asio::ssl::context> tls = nullptr;
 };
 
 class HttpSession;
@@ -99,7 +104,9 @@ class SessionRegistry {
   bool closed_ = false;
 };
 
-// One HTTP/1.1 connection: reads a request, hands it to the handler, waits for the answer
+// One HTTP/1.1 connection, over TCP or TLS (HttpStream). On TLS it first completes the
+// handshake within handshake_timeout and takes the verified client certificate into its
+// ConnectionInfo. Then it reads a request, hands it to the handler, waits for the answer
 // (reading nothing meanwhile), writes it, and loops while keep-alive holds. As in Beast's
 // advanced server, every pending handler holds a shared_ptr to the session, so it lives
 // exactly as long as I/O is pending on it; while it awaits an answer, a timer wait that only
@@ -127,6 +134,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   using OnWritten = void (HttpSession::*)(boost::beast::error_code, std::size_t);
 
+  void OnHandshake(boost::beast::error_code ec);
   void WaitForNextRequest();
   void OnFirstBytes(boost::beast::error_code ec, std::size_t bytes);
   void ReadRequest();
@@ -140,6 +148,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Answers a request that never reaches the handler (400, 413, 431), then closes.
   void WriteRefusal(boost::beast::http::status status, std::string_view message);
   void OnRefusalWritten(boost::beast::error_code ec, std::size_t bytes);
+  // Ends the connection after its last answer: close_notify on TLS, a half-close on TCP.
+  void Shutdown();
+  void HalfClose();
   void Drain();
   void SetTimeout(absl::Duration timeout);
 
@@ -155,9 +166,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const ListenerContext& listener_;
   SessionRegistry& registry_;
   const std::shared_ptr<WorkerMailbox> mailbox_;
-  boost::beast::tcp_stream stream_;
+  HttpStream stream_;
   boost::beast::flat_buffer buffer_;
-  const ConnectionInfo connection_;
+  ConnectionInfo connection_;  // the certificate is filled in after the TLS handshake
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   PendingRequest pending_;
   boost::asio::steady_timer answer_wait_;  // never expires: only cancelled

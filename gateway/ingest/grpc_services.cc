@@ -1,12 +1,15 @@
 #include "gateway/ingest/grpc_services.h"
 
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/common/host_port.h"
 #include "gateway/common/strings.h"
 #include "gateway/ingest/status_mapping.h"
+#include "grpc/grpc_security_constants.h"
 
 namespace chaukas::ingest {
 namespace {
@@ -44,6 +47,32 @@ std::string PeerAddress(const grpc::CallbackServerContext& context) {
   return peer;
 }
 
+std::vector<std::string> PropertyValues(const grpc::AuthContext& auth, const char* name) {
+  std::vector<std::string> values;
+  for (const grpc::string_ref& value : auth.FindPropertyValues(name)) {
+    values.emplace_back(value.data(), value.size());
+  }
+  return values;
+}
+
+// The client certificate the TLS handshake verified. gRPC reports the subject in RFC 2253
+// form (X509_NAME_print_ex with XN_FLAG_RFC2253), exactly as the HTTP listener writes it,
+// so one certificate gives one subject on both listeners. A peer certificate is there only
+// when the listener asked for one, and then only if it verified: the handshake fails
+// otherwise (GRPC_SSL_*_AND_VERIFY).
+pipeline::PeerCertificate VerifiedPeerCertificate(const grpc::CallbackServerContext& context) {
+  pipeline::PeerCertificate certificate;
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr) return certificate;
+  std::vector<std::string> subject = PropertyValues(*auth, GRPC_X509_SUBJECT_PROPERTY_NAME);
+  if (subject.empty()) return certificate;
+  certificate.verified = true;
+  certificate.subject = std::move(subject.front());
+  certificate.dns_names = PropertyValues(*auth, GRPC_PEER_DNS_PROPERTY_NAME);
+  certificate.uris = PropertyValues(*auth, GRPC_PEER_URI_PROPERTY_NAME);
+  return certificate;
+}
+
 pipeline::RequestContext MakeRequestContext(const grpc::CallbackServerContext& context,
                                             pipeline::IngestApi api) {
   pipeline::RequestContext request;
@@ -53,6 +82,7 @@ pipeline::RequestContext MakeRequestContext(const grpc::CallbackServerContext& c
   request.authorization = Header(context, "authorization");
   request.api_key = Header(context, "x-api-key");
   request.user_agent = Header(context, "user-agent");
+  request.certificate = VerifiedPeerCertificate(context);
   request.received_at = absl::Now();
   return request;
 }
@@ -106,6 +136,14 @@ void AddRejectionTrailers(grpc::CallbackServerContext& context, const IngestOutc
                                                       outcome.rejected, "event_batch.events", 20)));
 }
 
+// The gRPC answer for a refused request, with a rate limit's facts as trailing metadata.
+grpc::Status FailWith(grpc::CallbackServerContext& context, const absl::Status& status) {
+  for (const auto& [name, value] : RateLimitTrailers(status)) {
+    context.AddTrailingMetadata(name, value);
+  }
+  return ToGrpcStatus(status);
+}
+
 }  // namespace
 
 GrpcMethodStats::GrpcMethodStats(stats::StatsStore& stats, std::string method)
@@ -153,9 +191,9 @@ void GrpcIngestCore::IngestEvent(grpc::CallbackServerContext& context, const grp
   if (!error.ok()) return done(error);
   if (event == nullptr) return done({grpc::StatusCode::INVALID_ARGUMENT, "event: is required"});
   batch.AddEvent(event);
-  ingest_.Process(batch, [response, event_id = event->event_id(),
+  ingest_.Process(batch, [&context, response, event_id = event->event_id(),
                           done = std::move(done)](IngestOutcome outcome) {
-    if (!outcome.status.ok()) return done(ToGrpcStatus(outcome.status));
+    if (!outcome.status.ok()) return done(FailWith(context, outcome.status));
     if (!outcome.rejected.empty()) {
       return done({grpc::StatusCode::INVALID_ARGUMENT,
                    absl::StrCat("event rejected: event.", outcome.rejected.front().reason)});
@@ -183,7 +221,7 @@ void GrpcIngestCore::IngestEventBatch(grpc::CallbackServerContext& context,
   batch.AddEvents(events);
   ingest_.Process(batch, [&context, response, batch_id = batch.batch_id(),
                           done = std::move(done)](IngestOutcome outcome) {
-    if (!outcome.status.ok()) return done(ToGrpcStatus(outcome.status));
+    if (!outcome.status.ok()) return done(FailWith(context, outcome.status));
     if (!outcome.rejected.empty()) AddRejectionTrailers(context, outcome);
     if (response != nullptr) {
       response->set_batch_id(batch_id);
@@ -241,13 +279,14 @@ grpc::ServerUnaryReactor* ClientService::GetCapabilities(
     grpc::CallbackServerContext* context, const client_v1::GetCapabilitiesRequest*,
     client_v1::GetCapabilitiesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pipeline::RequestContext read = MakeRequestContext(*context, pipeline::IngestApi::kClientService);
   core_.reads().GetCapabilities(
-      FinishRead<common_v1::Capabilities, client_v1::GetCapabilitiesResponse>(
-          core_, reactor, Method::kGetCapabilities, absl::Now(),
-          [](common_v1::Capabilities value, client_v1::GetCapabilitiesResponse* out) {
-            *out->mutable_capabilities() = std::move(value);
-          },
-          response));
+      read, FinishRead<common_v1::Capabilities, client_v1::GetCapabilitiesResponse>(
+                core_, reactor, Method::kGetCapabilities, absl::Now(),
+                [](common_v1::Capabilities value, client_v1::GetCapabilitiesResponse* out) {
+                  *out->mutable_capabilities() = std::move(value);
+                },
+                response));
   return reactor;
 }
 
@@ -284,8 +323,9 @@ grpc::ServerUnaryReactor* ClientService::QueryEvents(grpc::CallbackServerContext
                                                      const client_v1::QueryEventsRequest* request,
                                                      client_v1::QueryEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pipeline::RequestContext read = MakeRequestContext(*context, pipeline::IngestApi::kClientService);
   core_.reads().QueryEvents(
-      request->query(),
+      read, request->query(),
       FinishRead<common_v1::QueryResponse, client_v1::QueryEventsResponse>(
           core_, reactor, Method::kQueryEvents, absl::Now(),
           [](common_v1::QueryResponse value, client_v1::QueryEventsResponse* out) {
@@ -309,13 +349,14 @@ grpc::ServerUnaryReactor* ServerService::GetCapabilities(
     grpc::CallbackServerContext* context, const server_v1::GetCapabilitiesRequest*,
     server_v1::GetCapabilitiesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pipeline::RequestContext read = MakeRequestContext(*context, pipeline::IngestApi::kServerService);
   core_.reads().GetCapabilities(
-      FinishRead<common_v1::Capabilities, server_v1::GetCapabilitiesResponse>(
-          core_, reactor, Method::kGetCapabilities, absl::Now(),
-          [](common_v1::Capabilities value, server_v1::GetCapabilitiesResponse* out) {
-            *out->mutable_capabilities() = std::move(value);
-          },
-          response));
+      read, FinishRead<common_v1::Capabilities, server_v1::GetCapabilitiesResponse>(
+                core_, reactor, Method::kGetCapabilities, absl::Now(),
+                [](common_v1::Capabilities value, server_v1::GetCapabilitiesResponse* out) {
+                  *out->mutable_capabilities() = std::move(value);
+                },
+                response));
   return reactor;
 }
 
@@ -351,8 +392,9 @@ grpc::ServerUnaryReactor* ServerService::QueryEvents(grpc::CallbackServerContext
                                                      const server_v1::QueryEventsRequest* request,
                                                      server_v1::QueryEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pipeline::RequestContext read = MakeRequestContext(*context, pipeline::IngestApi::kServerService);
   core_.reads().QueryEvents(
-      request->query(),
+      read, request->query(),
       FinishRead<common_v1::QueryResponse, server_v1::QueryEventsResponse>(
           core_, reactor, Method::kQueryEvents, absl::Now(),
           [](common_v1::QueryResponse value, server_v1::QueryEventsResponse* out) {
@@ -366,16 +408,47 @@ grpc::ServerUnaryReactor* ServerService::GetEventStats(
     grpc::CallbackServerContext* context, const server_v1::GetEventStatsRequest* request,
     server_v1::GetEventStatsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pipeline::RequestContext read = MakeRequestContext(*context, pipeline::IngestApi::kServerService);
   core_.reads().GetEventStats(
-      *request, FinishRead<server_v1::GetEventStatsResponse, server_v1::GetEventStatsResponse>(
-                    core_, reactor, Method::kGetEventStats, absl::Now(),
-                    [](server_v1::GetEventStatsResponse value,
-                       server_v1::GetEventStatsResponse* out) { *out = std::move(value); },
-                    response));
+      read, *request,
+      FinishRead<server_v1::GetEventStatsResponse, server_v1::GetEventStatsResponse>(
+          core_, reactor, Method::kGetEventStats, absl::Now(),
+          [](server_v1::GetEventStatsResponse value, server_v1::GetEventStatsResponse* out) {
+            *out = std::move(value);
+          },
+          response));
   return reactor;
 }
 
 // --- GrpcListener ---
+
+namespace {
+
+grpc_ssl_client_certificate_request_type ClientCertificateRequest(
+    config::ClientCertificateMode mode) {
+  switch (mode) {
+    case config::ClientCertificateMode::kNone:
+      return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    case config::ClientCertificateMode::kOptional:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    case config::ClientCertificateMode::kRequire:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+}
+
+// gRPC's TLS is 1.2 or later by default, as on the HTTP listener.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const config::ListenerTlsConfig& tls) {
+  if (!tls.enabled) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(ClientCertificateRequest(tls.client_certificate));
+  if (tls.client_certificate != config::ClientCertificateMode::kNone) {
+    options.pem_root_certs = tls.client_ca_pem;
+  }
+  options.pem_key_cert_pairs.push_back({tls.private_key_pem, tls.cert_chain_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
 
 GrpcListener::GrpcListener(config::GrpcListenerConfig config, const IngestHandler& ingest,
                            const ReadPaths& reads, stats::StatsStore& stats)
@@ -389,7 +462,11 @@ absl::Status GrpcListener::Start() {
   const std::string address = HostPort(config_.address.host, config_.address.port);
   int selected_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(address, Credentials(config_.tls), &selected_port);
+  if (config_.tls.enabled) {
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               static_cast<int>(config_.tls.handshake_timeout_ms));
+  }
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
   // gRPC turns SO_REUSEPORT on by default, which would let a second gateway silently share
   // (and steal half of) this port. Binding must fail instead.

@@ -140,7 +140,8 @@ class ServerService final : public ServerServiceBase {
   GrpcIngestCore& core_;
 };
 
-// The gRPC listener: both services on one port.
+// The gRPC listener: both services on one port; over TLS when the config has a `tls` block,
+// with client certificates verified against its client CAs (RequestContext::certificate).
 class GrpcListener {
  public:
   GrpcListener(config::GrpcListenerConfig config, const IngestHandler& ingest,

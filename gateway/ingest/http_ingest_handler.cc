@@ -86,6 +86,9 @@ pipeline::RequestContext MakeRequestContext(const http::Request& request,
   context.authorization = HeaderValue(request, beast_http::field::authorization);
   context.api_key = HeaderValue(request, "x-api-key");
   context.user_agent = HeaderValue(request, beast_http::field::user_agent);
+  const http::PeerCertificate& certificate = connection.certificate;
+  context.certificate = {certificate.verified, certificate.subject, certificate.dns_names,
+                         certificate.uris};
   context.received_at = absl::Now();
   return context;
 }
@@ -246,8 +249,9 @@ void HttpIngestHandler::HandleAsync(http::Request request, const http::Connectio
   if (route == nullptr || request.method() != route->method || path == "/healthz") {
     return RequestHandler::HandleAsync(std::move(request), connection, std::move(responder));
   }
-  if (path == "/v1/capabilities") return HandleCapabilities(std::move(responder));
-  if (path == "/v1/query") return HandleQuery(request, std::move(responder));
+  if (path == "/v1/capabilities")
+    return HandleCapabilities(request, connection, std::move(responder));
+  if (path == "/v1/query") return HandleQuery(request, connection, std::move(responder));
   HandleIngest(request, connection, path == "/v1/events/batch", std::move(responder));
 }
 
@@ -293,18 +297,25 @@ void HttpIngestHandler::HandleIngest(const http::Request& request,
   });
 }
 
-void HttpIngestHandler::HandleQuery(const http::Request& request, http::Responder responder) const {
+void HttpIngestHandler::HandleQuery(const http::Request& request,
+                                    const http::ConnectionInfo& connection,
+                                    http::Responder responder) const {
   http::Response response;
   absl::StatusOr<common_v1::QueryRequest> query = DecodeQuery(request);
   if (!query.ok()) {
     SetHttpError(query.status(), response);
     return std::move(responder).Send(std::move(response));
   }
-  reads_.QueryEvents(*query, AnswerJson<common_v1::QueryResponse>(std::move(responder)));
+  pipeline::RequestContext read = MakeRequestContext(request, connection);
+  reads_.QueryEvents(read, *std::move(query),
+                     AnswerJson<common_v1::QueryResponse>(std::move(responder)));
 }
 
-void HttpIngestHandler::HandleCapabilities(http::Responder responder) const {
-  reads_.GetCapabilities(AnswerJson<common_v1::Capabilities>(std::move(responder)));
+void HttpIngestHandler::HandleCapabilities(const http::Request& request,
+                                           const http::ConnectionInfo& connection,
+                                           http::Responder responder) const {
+  pipeline::RequestContext read = MakeRequestContext(request, connection);
+  reads_.GetCapabilities(read, AnswerJson<common_v1::Capabilities>(std::move(responder)));
 }
 
 }  // namespace chaukas::ingest

@@ -36,8 +36,10 @@ class HttpIngestHandler final : public http::RequestHandler {
  private:
   void HandleIngest(const http::Request& request, const http::ConnectionInfo& connection,
                     bool is_batch, http::Responder responder) const;
-  void HandleQuery(const http::Request& request, http::Responder responder) const;
-  void HandleCapabilities(http::Responder responder) const;
+  void HandleQuery(const http::Request& request, const http::ConnectionInfo& connection,
+                   http::Responder responder) const;
+  void HandleCapabilities(const http::Request& request, const http::ConnectionInfo& connection,
+                          http::Responder responder) const;
 
   const IngestHandler& ingest_;
   const ReadPaths& reads_;

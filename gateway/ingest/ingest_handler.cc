@@ -131,23 +131,19 @@ void IngestHandler::Process(pipeline::IngestBatch& batch, IngestCallback done) c
   const ListenerCounters& counters = CountersFor(request.protocol);
   counters.received.Inc(batch.size());
 
-  outcome.status = chain_.OnRequest(request, batch);
+  filters::ChainOutcome filtered = chain_.Run(request, batch);
+  outcome.status = std::move(filtered.status);
   if (!outcome.status.ok()) return pending->Complete(std::move(outcome));
+  outcome.dropped = filtered.dropped;
+  const std::span<pipeline::Event* const> events = batch.events();
+  for (auto& [index, reason] : filtered.rejected) {
+    outcome.rejected.push_back({index, events[index]->event_id(), std::move(reason)});
+  }
 
   std::vector<ClusterShare> primaries;
   std::vector<ClusterShare> mirrors;
-  const std::span<pipeline::Event* const> events = batch.events();
-  for (size_t index = 0; index < events.size(); ++index) {
+  for (const size_t index : filtered.passed) {
     pipeline::Event& event = *events[index];
-    filters::EventVerdict verdict = chain_.OnEvent(request, event);
-    if (verdict.action == filters::EventAction::kDrop) {
-      ++outcome.dropped;
-      continue;
-    }
-    if (verdict.action == filters::EventAction::kReject) {
-      outcome.rejected.push_back({index, event.event_id(), std::move(verdict.reason)});
-      continue;
-    }
     const pipeline::Route* route = router_.Match(event);
     if (route == nullptr) {
       unrouted_.Inc();

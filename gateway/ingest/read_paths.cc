@@ -19,22 +19,33 @@ absl::StatusOr<const pipeline::Route*> ReadPaths::RouteFor(std::string_view tena
   return route;
 }
 
-void ReadPaths::QueryEvents(const common_v1::QueryRequest& request,
+void ReadPaths::QueryEvents(pipeline::RequestContext& context, common_v1::QueryRequest request,
                             upstream::ReadCallback<common_v1::QueryResponse> done) const {
+  filters::ReadRequest read{filters::ReadKind::kQuery,
+                            request.mutable_filter()->mutable_tenant_id(),
+                            request.mutable_filter()->mutable_project_id()};
+  if (absl::Status allowed = chain_.OnRead(context, read); !allowed.ok()) return done(allowed);
   absl::StatusOr<const pipeline::Route*> route =
       RouteFor(request.filter().tenant_id(), request.filter().project_id());
   if (!route.ok()) return done(route.status());
   (*route)->cluster->QueryEvents(request, std::move(done));
 }
 
-void ReadPaths::GetCapabilities(upstream::ReadCallback<common_v1::Capabilities> done) const {
+void ReadPaths::GetCapabilities(pipeline::RequestContext& context,
+                                upstream::ReadCallback<common_v1::Capabilities> done) const {
+  filters::ReadRequest read{filters::ReadKind::kCapabilities, nullptr, nullptr};
+  if (absl::Status allowed = chain_.OnRead(context, read); !allowed.ok()) return done(allowed);
   absl::StatusOr<const pipeline::Route*> route = RouteFor("", "");
   if (!route.ok()) return done(route.status());
   (*route)->cluster->GetCapabilities(std::move(done));
 }
 
-void ReadPaths::GetEventStats(const server_v1::GetEventStatsRequest& request,
+void ReadPaths::GetEventStats(pipeline::RequestContext& context,
+                              server_v1::GetEventStatsRequest request,
                               upstream::ReadCallback<server_v1::GetEventStatsResponse> done) const {
+  filters::ReadRequest read{filters::ReadKind::kStats, request.mutable_tenant_id(),
+                            request.mutable_project_id()};
+  if (absl::Status allowed = chain_.OnRead(context, read); !allowed.ok()) return done(allowed);
   const pipeline::Route* route = router_.MatchRead(request.tenant_id(), request.project_id());
   if (route != nullptr && route->stats == config::StatsSource::kUpstream) {
     return route->cluster->GetEventStats(request, std::move(done));

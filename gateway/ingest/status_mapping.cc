@@ -1,6 +1,8 @@
 #include "gateway/ingest/status_mapping.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -39,7 +41,31 @@ beast_http::status HttpStatusFor(const absl::Status& status) {
   }
 }
 
+// Whole seconds, rounded up: a client that waits this long is sure to find the tokens.
+int64_t CeilSeconds(absl::Duration duration) {
+  return static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(duration)));
+}
+
+// The rate limit's headers/trailers, in a fixed order.
+std::vector<std::pair<std::string, std::string>> RateLimitFields(
+    const pipeline::RateLimitInfo& info) {
+  return {
+      {"retry-after", std::to_string(std::max<int64_t>(1, CeilSeconds(info.retry_after)))},
+      {"retry-after-ms", std::to_string(absl::ToInt64Milliseconds(info.retry_after))},
+      {"x-ratelimit-limit", std::to_string(static_cast<int64_t>(std::floor(info.limit)))},
+      {"x-ratelimit-remaining",
+       std::to_string(static_cast<int64_t>(std::floor(std::max(0.0, info.remaining))))},
+      {"x-ratelimit-reset", std::to_string(CeilSeconds(info.reset))},
+  };
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> RateLimitTrailers(const absl::Status& status) {
+  const std::optional<pipeline::RateLimitInfo> info = pipeline::RateLimitOf(status);
+  if (!info) return {};
+  return RateLimitFields(*info);
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -58,10 +84,10 @@ void SetHttpError(const absl::Status& status, http::Response& response) {
   if (status.code() == absl::StatusCode::kUnauthenticated) {
     response.set(beast_http::field::www_authenticate, "Bearer");
   }
-  if (std::optional<absl::Duration> retry_after = pipeline::RetryAfter(status)) {
-    const double seconds = std::ceil(absl::ToDoubleSeconds(*retry_after));
-    response.set(beast_http::field::retry_after,
-                 std::to_string(std::max<int64_t>(1, static_cast<int64_t>(seconds))));
+  if (std::optional<pipeline::RateLimitInfo> info = pipeline::RateLimitOf(status)) {
+    for (const auto& [name, value] : RateLimitFields(*info)) {
+      if (name != "retry-after-ms") response.set(name, value);  // HTTP says it in Retry-After
+    }
   }
 }
 

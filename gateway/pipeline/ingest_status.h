@@ -18,8 +18,17 @@ namespace chaukas::pipeline {
 absl::Status OverloadError(std::string_view message);
 bool IsOverload(const absl::Status& status);
 
-// The caller is over a rate limit and may retry after `retry_after`.
-absl::Status RateLimitedError(std::string_view message, absl::Duration retry_after);
-std::optional<absl::Duration> RetryAfter(const absl::Status& status);
+// What a client over a rate limit is told besides the message: when to retry, and the
+// x-ratelimit-limit / -remaining / -reset of the limit that refused it.
+struct RateLimitInfo {
+  absl::Duration retry_after;
+  double limit = 0;      // the bucket's size (burst)
+  double remaining = 0;  // tokens left in it
+  absl::Duration reset;  // until it is full again
+};
+
+// The caller is over a rate limit and may retry after `info.retry_after`.
+absl::Status RateLimitedError(std::string_view message, const RateLimitInfo& info);
+std::optional<RateLimitInfo> RateLimitOf(const absl::Status& status);
 
 }  // namespace chaukas::pipeline

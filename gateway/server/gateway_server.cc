@@ -13,6 +13,26 @@
 namespace chaukas::server {
 namespace {
 
+http::TlsServerOptions TlsOptions(const config::ListenerTlsConfig& tls) {
+  http::TlsServerOptions options;
+  options.certificate_chain_pem = tls.cert_chain_pem;
+  options.private_key_pem = tls.private_key_pem;
+  options.client_ca_pem = tls.client_ca_pem;
+  switch (tls.client_certificate) {
+    case config::ClientCertificateMode::kNone:
+      options.client_certificate = http::ClientCertificateMode::kNone;
+      break;
+    case config::ClientCertificateMode::kOptional:
+      options.client_certificate = http::ClientCertificateMode::kOptional;
+      break;
+    case config::ClientCertificateMode::kRequire:
+      options.client_certificate = http::ClientCertificateMode::kRequire;
+      break;
+  }
+  options.handshake_timeout = absl::Milliseconds(tls.handshake_timeout_ms);
+  return options;
+}
+
 http::HttpServerOptions HttpOptions(const config::HttpListenerConfig& http) {
   http::HttpServerOptions options;
   options.host = http.address.host;
@@ -24,6 +44,7 @@ http::HttpServerOptions HttpOptions(const config::HttpListenerConfig& http) {
   options.max_header_bytes = static_cast<uint32_t>(http.max_header_bytes);
   options.idle_timeout = absl::Milliseconds(http.idle_timeout_ms);
   options.read_timeout = absl::Milliseconds(http.read_timeout_ms);
+  if (http.tls.enabled) options.tls = TlsOptions(http.tls);
   return options;
 }
 
@@ -32,6 +53,7 @@ http::HttpServerOptions AdminOptions(const config::AdminConfig& admin) {
   options.host = admin.address.host;
   options.port = admin.address.port;
   options.threads = 1;  // its own thread: admin answers even when ingest is saturated
+  // Never TLS: the admin listener is meant for localhost (see config/gateway.yaml).
   return options;
 }
 
@@ -90,7 +112,7 @@ absl::Status GatewayServer::Build() {
   }
   router_ = std::make_unique<pipeline::Router>(std::move(routes));
   ingest_ = std::make_unique<ingest::IngestHandler>(*chain_, *router_, stats_, *aggregates_);
-  reads_ = std::make_unique<ingest::ReadPaths>(*router_, *aggregates_);
+  reads_ = std::make_unique<ingest::ReadPaths>(*chain_, *router_, *aggregates_);
 
   if (config_.grpc.enabled) {
     grpc_listener_ =

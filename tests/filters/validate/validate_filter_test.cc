@@ -138,7 +138,8 @@ TEST_F(ValidateFilterTest, RefusesBatchOverTheEventLimit) {
   ValidateFilter filter(config, scope_);
   pipeline::IngestBatch batch({});
   for (int i = 0; i < 3; ++i) batch.AddEvent(batch.Create<v1::Event>());
-  const absl::Status status = filter.OnRequest(batch.context(), batch);
+  EventsInPlay events(batch, batch.events());
+  const absl::Status status = filter.OnRequest(batch.context(), events);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("batch has 3 events, more than max_events_per_batch (2)"));

@@ -24,11 +24,25 @@ TEST(StatusMappingTest, OverloadIs503WithTheTextTheSdkLooksFor) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
-TEST(StatusMappingTest, RateLimitIs429WithRetryAfterInWholeSeconds) {
-  const http::Response response =
-      HttpAnswer(pipeline::RateLimitedError("over limit", absl::Milliseconds(1200)));
+TEST(StatusMappingTest, RateLimitIs429WithRetryAfterAndRateLimitHeadersInWholeSeconds) {
+  const http::Response response = HttpAnswer(pipeline::RateLimitedError(
+      "over limit", {absl::Milliseconds(1200), 500, 3.7, absl::Milliseconds(4001)}));
   EXPECT_EQ(response.result(), beast_http::status::too_many_requests);
   EXPECT_EQ(response[beast_http::field::retry_after], "2");
+  EXPECT_EQ(response["x-ratelimit-limit"], "500");
+  EXPECT_EQ(response["x-ratelimit-remaining"], "3");
+  EXPECT_EQ(response["x-ratelimit-reset"], "5");
+}
+
+TEST(StatusMappingTest, RateLimitTrailersCarryTheSameFacts) {
+  const auto trailers = RateLimitTrailers(pipeline::RateLimitedError(
+      "over limit", {absl::Milliseconds(1200), 500, 3.7, absl::Milliseconds(4001)}));
+  EXPECT_THAT(trailers, ::testing::ElementsAre(::testing::Pair("retry-after", "2"),
+                                               ::testing::Pair("retry-after-ms", "1200"),
+                                               ::testing::Pair("x-ratelimit-limit", "500"),
+                                               ::testing::Pair("x-ratelimit-remaining", "3"),
+                                               ::testing::Pair("x-ratelimit-reset", "5")));
+  EXPECT_TRUE(RateLimitTrailers(absl::InternalError("x")).empty());
 }
 
 TEST(StatusMappingTest, UnauthenticatedAsksForBearer) {

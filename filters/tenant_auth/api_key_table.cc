@@ -1,0 +1,27 @@
+#include "filters/tenant_auth/api_key_table.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace chaukas::filters::tenant_auth {
+
+ApiKeyTable::ApiKeyTable(std::vector<ApiKey> keys) {
+  keys_.reserve(keys.size());
+  for (ApiKey& key : keys) {
+    std::string digest(reinterpret_cast<const char*>(key.sha256.data()), key.sha256.size());
+    keys_.emplace(std::move(digest), std::move(key));
+  }
+}
+
+const ApiKey* ApiKeyTable::Find(std::string_view presented) const {
+  Sha256 digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), digest.data());
+  const auto found =
+      keys_.find(absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  if (found == keys_.end()) return nullptr;
+  const ApiKey& key = found->second;
+  if (CRYPTO_memcmp(key.sha256.data(), digest.data(), digest.size()) != 0) return nullptr;
+  return &key;
+}
+
+}  // namespace chaukas::filters::tenant_auth
