@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "filters/rate_limit/redis/redis_backend.h"
@@ -174,8 +175,8 @@ void RateLimitFilter::AddRequestCharges(const RequestContext& request, const Eve
 
 std::optional<RateLimitFilter::Refusal> RateLimitFilter::TakeAll(
     const std::vector<Charge>& charges) const {
-  std::vector<double> remaining_after_take;
-  remaining_after_take.reserve(charges.size());
+  // Inline: no allocation for the few limits a request usually meets.
+  absl::InlinedVector<double, 8> remaining_after_take;
   for (size_t i = 0; i < charges.size(); ++i) {
     const Charge& charge = charges[i];
     const BucketLimit& bucket = config_.limits[charge.rule].BucketFor(charge.tenant);
@@ -256,11 +257,12 @@ absl::Status RateLimitFilter::Refuse(const Refusal& refusal, std::string_view de
 absl::Status RateLimitFilter::OnRequest(RequestContext& request, EventsInPlay& events) const {
   if (events.size() == 0) return absl::OkStatus();
   std::vector<Charge> charges;
+  charges.reserve(config_.limits.size());
   for (size_t i = 0; i < events.size(); ++i) AddEventCharges(request, events[i], charges);
   AddRequestCharges(request, events, events.size(), charges);
 
   const auto allow = [&] {
-    std::vector<bool> counted(config_.limits.size(), false);
+    absl::InlinedVector<bool, 8> counted(config_.limits.size(), false);
     for (const Charge& charge : charges) {
       if (!counted[charge.rule]) limit_stats_[charge.rule].allowed.Inc();
       counted[charge.rule] = true;

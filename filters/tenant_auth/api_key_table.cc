@@ -1,7 +1,6 @@
 #include "filters/tenant_auth/api_key_table.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 namespace chaukas::filters::tenant_auth {
 
@@ -14,8 +13,7 @@ ApiKeyTable::ApiKeyTable(std::vector<ApiKey> keys) {
 }
 
 const ApiKey* ApiKeyTable::Find(std::string_view presented) const {
-  Sha256 digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), digest.data());
+  const Sha256 digest = Sha256Of(presented);
   const auto found =
       keys_.find(absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   if (found == keys_.end()) return nullptr;

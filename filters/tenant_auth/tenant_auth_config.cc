@@ -1,8 +1,9 @@
 #include "filters/tenant_auth/tenant_auth_config.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -136,9 +137,29 @@ absl::StatusOr<AnonymousAccess> ParseAnonymous(const config::ConfigNode& node) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view text) {
+Sha256 Sha256Of(std::string_view text) {
+  struct MdDeleter {
+    void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+  };
+  struct MdCtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  static const std::unique_ptr<EVP_MD, MdDeleter> sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> context(EVP_MD_CTX_new());
   Sha256 digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
+  unsigned int size = 0;
+  // Only allocation failure can make these fail; the all-zero digest then matches no key.
+  if (sha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), sha256.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1) {
+    return Sha256{};
+  }
+  return digest;
+}
+
+std::string Sha256Hex(std::string_view text) {
+  const Sha256 digest = Sha256Of(text);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }

@@ -71,6 +71,11 @@ struct TenantAuthConfig {
   OnMismatch on_mismatch = OnMismatch::kReject;
 };
 
+// The SHA-256 of `text`. On the hot path (every request with an API key): OpenSSL's digest is
+// fetched once and each thread keeps its own context, where the one-shot SHA256() of OpenSSL 3
+// looks the algorithm up, under a lock, on every call.
+Sha256 Sha256Of(std::string_view text);
+
 // The SHA-256 of `text`, as configs write it (64 lowercase hex digits).
 std::string Sha256Hex(std::string_view text);
 
