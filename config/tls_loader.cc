@@ -11,25 +11,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"
 
 namespace chaukas::config {
 namespace {
 
 constexpr int64_t kMaxHandshakeTimeoutMs = int64_t{10} * 60 * 1000;
-
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* certificate) const { X509_free(certificate); }
-};
-struct EvpPkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using UniqueBio = std::unique_ptr<BIO, BioFree>;
-using UniqueX509 = std::unique_ptr<X509, X509Free>;
-using UniqueKey = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 
 // OpenSSL reports why a parse failed on this thread's error queue. Takes the most recent
 // reason and leaves the queue empty, so that a stale error cannot confuse the next caller of
@@ -41,8 +29,8 @@ std::string TakeOpenSslError() {
   return reason == nullptr ? "unknown error" : reason;
 }
 
-UniqueBio ReadOnlyBio(const std::string& text) {
-  return UniqueBio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+BioPtr ReadOnlyBio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
 
 // Never prompts on the terminal for a passphrase (OpenSSL's default without a callback).
@@ -50,12 +38,12 @@ int RefusePassphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*use
 
 // Every certificate of a PEM text, in order. Blocks of other types (a key in the same file)
 // are skipped, as the listeners' TLS libraries skip them.
-absl::StatusOr<std::vector<UniqueX509>> ParseCertificates(const ConfigNode& node,
-                                                          const std::string& path,
-                                                          const std::string& pem) {
+absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(const ConfigNode& node,
+                                                       const std::string& path,
+                                                       const std::string& pem) {
   ERR_clear_error();
-  UniqueBio bio = ReadOnlyBio(pem);
-  std::vector<UniqueX509> certificates;
+  BioPtr bio = ReadOnlyBio(pem);
+  std::vector<X509Ptr> certificates;
   while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, RefusePassphrase, nullptr)) {
     certificates.emplace_back(certificate);
   }
@@ -75,16 +63,16 @@ absl::StatusOr<std::vector<UniqueX509>> ParseCertificates(const ConfigNode& node
   return certificates;
 }
 
-absl::StatusOr<UniqueKey> ParsePrivateKey(const ConfigNode& node, const std::string& path,
-                                          const std::string& pem) {
+absl::StatusOr<EvpPkeyPtr> ParsePrivateKey(const ConfigNode& node, const std::string& path,
+                                           const std::string& pem) {
   if (pem.find("ENCRYPTED") != std::string::npos) {
     return node.Error(absl::StrCat(path,
                                    " holds an encrypted private key; the gateway needs it "
                                    "unencrypted (openssl pkey -in <file> -out <new file>)"));
   }
   ERR_clear_error();
-  UniqueBio bio = ReadOnlyBio(pem);
-  UniqueKey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase, nullptr));
+  BioPtr bio = ReadOnlyBio(pem);
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase, nullptr));
   if (key == nullptr) {
     return node.Error(
         absl::StrCat(path, " holds no PEM private key that parses (", TakeOpenSslError(), ")"));
@@ -119,13 +107,13 @@ absl::Status ParseListenerTls(const ConfigNode& node, ListenerTlsConfig& tls) {
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode cert_node, node.Require("cert_file"));
   CHAUKAS_ASSIGN_OR_RETURN(tls.cert_file, cert_node.AsString());
   CHAUKAS_ASSIGN_OR_RETURN(tls.cert_chain_pem, ReadSecretFile(cert_node));
-  CHAUKAS_ASSIGN_OR_RETURN(std::vector<UniqueX509> chain,
+  CHAUKAS_ASSIGN_OR_RETURN(std::vector<X509Ptr> chain,
                            ParseCertificates(cert_node, tls.cert_file, tls.cert_chain_pem));
 
   CHAUKAS_ASSIGN_OR_RETURN(ConfigNode key_node, node.Require("key_file"));
   CHAUKAS_ASSIGN_OR_RETURN(tls.key_file, key_node.AsString());
   CHAUKAS_ASSIGN_OR_RETURN(tls.private_key_pem, ReadSecretFile(key_node));
-  CHAUKAS_ASSIGN_OR_RETURN(UniqueKey key,
+  CHAUKAS_ASSIGN_OR_RETURN(EvpPkeyPtr key,
                            ParsePrivateKey(key_node, tls.key_file, tls.private_key_pem));
   // The first certificate of the chain is the server's own; the key must be its key.
   if (X509_check_private_key(chain.front().get(), key.get()) != 1) {

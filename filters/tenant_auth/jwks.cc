@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "filters/tenant_auth/base64url.h"
 #include "gateway/common/json_escape.h"
+#include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 #include "simdjson.h"
@@ -27,21 +28,6 @@ constexpr int kMaxRsaModulusBits = 16384;
 // verify as slow as a signature, and matches OpenSSL's 64-bit limit for large moduli.
 constexpr size_t kMaxRsaExponentBytes = 8;
 constexpr size_t kP256CoordinateBytes = 32;
-
-struct BignumDeleter {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
-using BignumPtr = std::unique_ptr<BIGNUM, BignumDeleter>;
-struct ParamBuildDeleter {
-  void operator()(OSSL_PARAM_BLD* build) const { OSSL_PARAM_BLD_free(build); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
 
 // OpenSSL's reason for the last failure on this thread, and an empty error queue after it
 // (a stale entry would confuse the next TLS call on the same thread).
@@ -108,7 +94,7 @@ BignumPtr ToBignum(std::string_view big_endian) {
 // the right subgroup).
 absl::StatusOr<EvpPkeyPtr> KeyFromParams(std::string_view where, const char* type_name,
                                          OSSL_PARAM* params) {
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type_name, nullptr));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type_name, nullptr));
   EVP_PKEY* raw_key = nullptr;
   if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
@@ -116,7 +102,7 @@ absl::StatusOr<EvpPkeyPtr> KeyFromParams(std::string_view where, const char* typ
                                                    " public key (", TakeOpenSslError(), ")"));
   }
   EvpPkeyPtr key(raw_key);
-  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (check == nullptr || EVP_PKEY_public_check(check.get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(where), ": not a valid ", type_name,
                                                    " public key (", TakeOpenSslError(), ")"));
@@ -144,14 +130,14 @@ absl::StatusOr<EvpPkeyPtr> ParseRsaKey(const simdjson::dom::object& jwk, std::st
                       absl::StrCat("the exponent must be odd, above 1 and at most ",
                                    kMaxRsaExponentBytes * 8, " bits (it is 65537 in practice)"));
   }
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildDeleter> build(OSSL_PARAM_BLD_new());
+  OsslParamBldPtr build(OSSL_PARAM_BLD_new());
   if (build == nullptr ||
       OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
     return absl::ResourceExhaustedError(
         absl::StrCat(ToAbsl(where), ": out of memory (", TakeOpenSslError(), ")"));
   }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(build.get()));
+  OsslParamPtr params(OSSL_PARAM_BLD_to_param(build.get()));
   if (params == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrCat(ToAbsl(where), ": out of memory (", TakeOpenSslError(), ")"));
@@ -229,8 +215,6 @@ absl::StatusOr<Jwk> ParseJwk(const simdjson::dom::element& element, std::string_
 }
 
 }  // namespace
-
-void EvpPkeyDeleter::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 
 std::string_view JwkTypeName(JwkType type) {
   switch (type) {

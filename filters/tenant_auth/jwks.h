@@ -8,13 +8,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gateway/common/openssl_ptr.h"
 
 namespace chaukas::filters::tenant_auth {
-
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* key) const;
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
 // The key types a JWKS may hold, one per accepted signature algorithm: an RSA key verifies
 // only RS256 and a P-256 key only ES256. Symmetric ("oct") keys are not accepted in a JWKS at

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "filters/tenant_auth/base64url.h"
 #include "gateway/common/json_escape.h"
+#include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 #include "simdjson.h"
@@ -60,19 +61,6 @@ std::string WholeSeconds(absl::Duration duration) {
   return absl::StrCat(absl::ToInt64Seconds(duration), " s");
 }
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct MacCtxDeleter {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
-struct MacDeleter {
-  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-};
-struct EcdsaSigDeleter {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
-
 const unsigned char* Bytes(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());
 }
@@ -81,7 +69,7 @@ const unsigned char* Bytes(std::string_view text) {
 // section 3.4); OpenSSL verifies the DER SEQUENCE of two INTEGERs that X9.62 defines. Empty
 // when OpenSSL runs out of memory.
 std::string JoseToDerSignature(std::string_view jose) {
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  EcdsaSigPtr sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(Bytes(jose), kEs256CoordinateBytes, nullptr);
   BIGNUM* s = BN_bin2bn(Bytes(jose) + kEs256CoordinateBytes, kEs256CoordinateBytes, nullptr);
   if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -310,9 +298,6 @@ class JwtVerifier::TokenCache {
   const std::unique_ptr<Shard[]> shards_;
 };
 
-void JwtVerifier::OpenSslDeleter::operator()(EVP_MD* md) const { EVP_MD_free(md); }
-void JwtVerifier::OpenSslDeleter::operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-
 JwtVerifier::JwtVerifier(std::vector<Jwk> keys, JwtSettings settings)
     : keys_(std::move(keys)), settings_(std::move(settings)) {}
 
@@ -346,7 +331,7 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(std::string_vie
     return absl::InternalError("OpenSSL has no SHA256");
   }
   if (!hs256_secret.empty()) {
-    std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
     char digest_name[] = "SHA256";
     const OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
@@ -513,7 +498,7 @@ absl::Status JwtVerifier::VerifySignature(Algorithm algorithm, std::string_view 
 
 bool JwtVerifier::VerifyWithKey(const Jwk& key, std::string_view signing_input,
                                 std::string_view signature) const {
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   // RSA keys default to PKCS #1 v1.5 padding, which is what RS256 means.
   const bool verified =
       ctx != nullptr &&
@@ -527,7 +512,7 @@ bool JwtVerifier::VerifyWithKey(const Jwk& key, std::string_view signing_input,
 }
 
 bool JwtVerifier::VerifyHmac(std::string_view signing_input, std::string_view signature) const {
-  std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_dup(hmac_.get()));
+  EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(hmac_.get()));
   unsigned char mac[kSha256Bytes];
   size_t mac_size = 0;
   const bool computed =

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "filters/tenant_auth/jwks.h"
+#include "gateway/common/openssl_ptr.h"
 
 namespace chaukas::filters::tenant_auth {
 
@@ -91,10 +92,6 @@ class JwtVerifier {
   enum class Algorithm { kRs256, kEs256, kHs256 };
   using TokenDigest = std::array<uint8_t, 32>;
   class TokenCache;
-  struct OpenSslDeleter {
-    void operator()(EVP_MD* md) const;
-    void operator()(EVP_MAC_CTX* ctx) const;
-  };
 
   JwtVerifier(std::vector<Jwk> keys, JwtSettings settings);
 
@@ -114,10 +111,10 @@ class JwtVerifier {
 
   const std::vector<Jwk> keys_;
   const JwtSettings settings_;
-  std::unique_ptr<EVP_MD, OpenSslDeleter> sha256_;
+  EvpMdPtr sha256_;
   // HMAC-SHA256 already keyed with the secret; each verify works on a copy. Null without a
   // secret, which is what turns HS256 away.
-  std::unique_ptr<EVP_MAC_CTX, OpenSslDeleter> hmac_;
+  EvpMacCtxPtr hmac_;
   std::unique_ptr<TokenCache> cache_;  // null when settings_.cache_entries is 0
 };
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "filters/tenant_auth/tenant_auth_filter.h"
+#include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 
@@ -138,14 +139,8 @@ absl::StatusOr<AnonymousAccess> ParseAnonymous(const config::ConfigNode& node) {
 }  // namespace
 
 Sha256 Sha256Of(std::string_view text) {
-  struct MdDeleter {
-    void operator()(EVP_MD* md) const { EVP_MD_free(md); }
-  };
-  struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-  };
-  static const std::unique_ptr<EVP_MD, MdDeleter> sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  thread_local const std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> context(EVP_MD_CTX_new());
+  static const EvpMdPtr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  thread_local const EvpMdCtxPtr context(EVP_MD_CTX_new());
   Sha256 digest{};
   unsigned int size = 0;
   // Only allocation failure can make these fail; the all-zero digest then matches no key.

@@ -14,24 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "filters/tenant_auth/base64url.h"
+#include "gateway/common/openssl_ptr.h"
 #include "gateway/common/strings.h"
 #include "gtest/gtest.h"
 
 namespace chaukas::filters::tenant_auth {
 namespace {
-
-struct BignumDeleter {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct EcdsaSigDeleter {
-  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 const unsigned char* Bytes(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());
@@ -45,7 +33,7 @@ std::string BignumParam(const EVP_PKEY* key, const char* name, int size = 0) {
     ADD_FAILURE() << "EVP_PKEY_get_bn_param(" << name << ") failed";
     return "";
   }
-  std::unique_ptr<BIGNUM, BignumDeleter> bn(raw);
+  BignumPtr bn(raw);
   std::string bytes(size == 0 ? BN_num_bytes(bn.get()) : size, '\0');
   BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()),
                static_cast<int>(bytes.size()));
@@ -53,7 +41,7 @@ std::string BignumParam(const EVP_PKEY* key, const char* name, int size = 0) {
 }
 
 std::string Pem(const EVP_PKEY* key, bool private_key) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   const int written =
       private_key ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)
                   : PEM_write_bio_PUBKEY(bio.get(), key);
@@ -101,7 +89,7 @@ std::string TestKey::PrivateKeyPem() const { return Pem(key_.get(), /*private_ke
 std::string TestKey::PublicKeyPem() const { return Pem(key_.get(), /*private_key=*/false); }
 
 std::string TestKey::Sign(std::string_view signing_input) const {
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   size_t size = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &size, Bytes(signing_input), signing_input.size()) != 1) {
@@ -119,8 +107,7 @@ std::string TestKey::Sign(std::string_view signing_input) const {
 
   // OpenSSL signs ECDSA in DER; JWS wants the fixed-size r || s.
   const unsigned char* der = Bytes(signature);
-  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
-      d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())));
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())));
   if (sig == nullptr) {
     ADD_FAILURE() << "d2i_ECDSA_SIG failed";
     return "";
