@@ -16,6 +16,7 @@ namespace {
 
 using ::chaukas::testing::IsOk;
 using ::chaukas::testing::ReadFile;
+using ::chaukas::testing::SharedTestPki;
 using ::chaukas::testing::StatusIs;
 using ::chaukas::testing::TempDir;
 using ::chaukas::testing::TestPki;
@@ -26,14 +27,8 @@ using ::testing::StartsWith;
 class TlsLoaderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    absl::StatusOr<TestPki> pki = ::chaukas::testing::MakeTestPki(dir_->path());
-    ASSERT_THAT(pki, IsOk());
-    pki_ = new TestPki(*std::move(pki));
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
+    dir_ = &SharedTestPki().dir;
+    pki_ = &SharedTestPki().pki;
   }
 
   // A config whose http listener has `tls_yaml` (a flow map) as its tls block; {ca}, {cert},
@@ -57,12 +52,12 @@ clusters: [{name: local, protocol: file, path: /tmp/events.jsonl}]
                           "gateway.yaml");
   }
 
-  static TempDir* dir_;
-  static TestPki* pki_;
+  static const TempDir* dir_;
+  static const TestPki* pki_;
 };
 
-TempDir* TlsLoaderTest::dir_ = nullptr;
-TestPki* TlsLoaderTest::pki_ = nullptr;
+const TempDir* TlsLoaderTest::dir_ = nullptr;
+const TestPki* TlsLoaderTest::pki_ = nullptr;
 
 TEST_F(TlsLoaderTest, ReadsTheFilesAndRequiresClientCertificatesWhenGivenAClientCa) {
   absl::StatusOr<GatewayConfig> config =

@@ -35,14 +35,8 @@ std::string JsonEvent(const std::string& event_id) {
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    absl::StatusOr<TestPki> pki = MakeTestPki(dir_->path());
-    ASSERT_TRUE(pki.ok()) << pki.status();
-    pki_ = new TestPki(*std::move(pki));
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
+    dir_ = &SharedTestPki().dir;
+    pki_ = &SharedTestPki().pki;
   }
 
   // The default test config with `tls_yaml` (a flow map) on both ingest listeners.
@@ -105,13 +99,13 @@ class TlsTest : public ::testing::Test {
     return ids;
   }
 
-  static TempDir* dir_;
-  static TestPki* pki_;
+  static const TempDir* dir_;
+  static const TestPki* pki_;
   std::unique_ptr<GatewayProcess> gateway_;
 };
 
-TempDir* TlsTest::dir_ = nullptr;
-TestPki* TlsTest::pki_ = nullptr;
+const TempDir* TlsTest::dir_ = nullptr;
+const TestPki* TlsTest::pki_ = nullptr;
 
 TEST_F(TlsTest, HttpServesOnlyClientsWithACertificateFromTheClientCaWhenRequired) {
   StartGateway(ConfigWithTls(Tls("require")));

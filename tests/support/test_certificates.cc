@@ -1,6 +1,8 @@
 #include "tests/support/test_certificates.h"
 
 #include <charconv>
+#include <cstdlib>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -116,6 +118,20 @@ absl::StatusOr<CurlResult> RunCurl(const std::vector<std::string>& args, absl::D
   result.body = ReadFile(body);
   result.errors = ReadFile(errors);
   return result;
+}
+
+SharedPki::SharedPki() {
+  absl::StatusOr<TestPki> made = MakeTestPki(dir.path());
+  if (!made.ok()) {
+    std::cerr << "cannot make the test PKI: " << made.status() << "\n";
+    std::abort();
+  }
+  pki = *std::move(made);
+}
+
+const SharedPki& SharedTestPki() {
+  static const SharedPki shared;
+  return shared;
 }
 
 }  // namespace chaukas::testing

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaukas::testing {
 
@@ -28,6 +29,16 @@ struct TestPki {
 
 // Makes the PKI's files in `dir` (which must exist).
 [[nodiscard]] absl::StatusOr<TestPki> MakeTestPki(const std::filesystem::path& dir);
+
+// One TestPki for the whole test process, in its own directory: made on first use (which
+// aborts, saying why, when openssl fails) and removed at exit. ctest runs one test case per
+// process, so each pays for it once; tests may add files of their own to `dir`.
+struct SharedPki {
+  SharedPki();
+  TempDir dir;
+  TestPki pki;
+};
+const SharedPki& SharedTestPki();
 
 struct CurlResult {
   int exit_code = -1;  // 0 when curl got an answer, whatever its status

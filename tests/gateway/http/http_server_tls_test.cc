@@ -34,6 +34,7 @@ namespace {
 using ::chaukas::testing::IsOk;
 using ::chaukas::testing::ReadFile;
 using ::chaukas::testing::SendRawHttp;
+using ::chaukas::testing::SharedTestPki;
 using ::chaukas::testing::StatusIs;
 using ::chaukas::testing::TempDir;
 using ::chaukas::testing::TestCertificate;
@@ -188,14 +189,8 @@ class TlsTestClient {
 class HttpServerTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    absl::StatusOr<TestPki> pki = ::chaukas::testing::MakeTestPki(dir_->path());
-    ASSERT_THAT(pki, IsOk());
-    pki_ = new TestPki(*std::move(pki));
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
+    dir_ = &SharedTestPki().dir;
+    pki_ = &SharedTestPki().pki;
   }
 
   static TlsServerOptions Tls(ClientCertificateMode mode) {
@@ -231,14 +226,14 @@ class HttpServerTlsTest : public ::testing::Test {
 
   int64_t Stat(std::string_view name) const { return stats_.ValueOf(name, {{"listener", "test"}}); }
 
-  static TempDir* dir_;
-  static TestPki* pki_;
+  static const TempDir* dir_;
+  static const TestPki* pki_;
   RecordingHandler handler_;
   stats::StatsStore stats_;
 };
 
-TempDir* HttpServerTlsTest::dir_ = nullptr;
-TestPki* HttpServerTlsTest::pki_ = nullptr;
+const TempDir* HttpServerTlsTest::dir_ = nullptr;
+const TestPki* HttpServerTlsTest::pki_ = nullptr;
 
 TEST_F(HttpServerTlsTest, ServesSeveralRequestsOnOneTlsConnectionOverHttp11) {
   auto server = StartServer(ClientCertificateMode::kRequire);

@@ -24,6 +24,7 @@ namespace common_v1 = chaukas::spec::common::v1;
 using ::chaukas::testing::IsOk;
 using ::chaukas::testing::ReadFile;
 using ::chaukas::testing::SendRawHttp;
+using ::chaukas::testing::SharedTestPki;
 using ::chaukas::testing::TempDir;
 using ::chaukas::testing::TestCertificate;
 using ::chaukas::testing::TestPki;
@@ -34,14 +35,8 @@ using ::testing::SizeIs;
 class GrpcListenerTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    absl::StatusOr<TestPki> pki = ::chaukas::testing::MakeTestPki(dir_->path());
-    ASSERT_THAT(pki, IsOk());
-    pki_ = new TestPki(*std::move(pki));
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
+    dir_ = &SharedTestPki().dir;
+    pki_ = &SharedTestPki().pki;
   }
 
   void StartListener(config::ClientCertificateMode mode, int64_t handshake_timeout_ms = 10'000) {
@@ -84,14 +79,14 @@ class GrpcListenerTlsTest : public ::testing::Test {
     return client.IngestEvent(&context, request, &response);
   }
 
-  static TempDir* dir_;
-  static TestPki* pki_;
+  static const TempDir* dir_;
+  static const TestPki* pki_;
   RecordingPipeline pipeline_;  // declared first: outlives the listener
   std::unique_ptr<GrpcListener> listener_;
 };
 
-TempDir* GrpcListenerTlsTest::dir_ = nullptr;
-TestPki* GrpcListenerTlsTest::pki_ = nullptr;
+const TempDir* GrpcListenerTlsTest::dir_ = nullptr;
+const TestPki* GrpcListenerTlsTest::pki_ = nullptr;
 
 TEST_F(GrpcListenerTlsTest, GivesThePipelineTheSubjectAndDnsNamesOfTheVerifiedCertificate) {
   StartListener(config::ClientCertificateMode::kRequire);

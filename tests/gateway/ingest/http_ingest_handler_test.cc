@@ -21,6 +21,7 @@ using ::chaukas::testing::CurlResult;
 using ::chaukas::testing::IsOk;
 using ::chaukas::testing::ReadFile;
 using ::chaukas::testing::RunCurl;
+using ::chaukas::testing::SharedTestPki;
 using ::chaukas::testing::TempDir;
 using ::chaukas::testing::TestCertificate;
 using ::chaukas::testing::TestPki;
@@ -35,14 +36,8 @@ constexpr char kEvent[] =
 class HttpIngestHandlerTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    absl::StatusOr<TestPki> pki = ::chaukas::testing::MakeTestPki(dir_->path());
-    ASSERT_THAT(pki, IsOk());
-    pki_ = new TestPki(*std::move(pki));
-  }
-  static void TearDownTestSuite() {
-    delete pki_;
-    delete dir_;
+    dir_ = &SharedTestPki().dir;
+    pki_ = &SharedTestPki().pki;
   }
 
   void StartServer(http::ClientCertificateMode mode) {
@@ -71,16 +66,16 @@ class HttpIngestHandlerTlsTest : public ::testing::Test {
     return RunCurl(args);
   }
 
-  static TempDir* dir_;
-  static TestPki* pki_;
+  static const TempDir* dir_;
+  static const TestPki* pki_;
   RecordingPipeline pipeline_;  // declared first: outlives the server
   config::HttpListenerConfig config_;
   HttpIngestHandler handler_{pipeline_.ingest(), pipeline_.reads(), config_};
   std::unique_ptr<http::HttpServer> server_;
 };
 
-TempDir* HttpIngestHandlerTlsTest::dir_ = nullptr;
-TestPki* HttpIngestHandlerTlsTest::pki_ = nullptr;
+const TempDir* HttpIngestHandlerTlsTest::dir_ = nullptr;
+const TestPki* HttpIngestHandlerTlsTest::pki_ = nullptr;
 
 TEST_F(HttpIngestHandlerTlsTest, GivesThePipelineTheVerifiedCertificateOfTheConnection) {
   StartServer(http::ClientCertificateMode::kRequire);
