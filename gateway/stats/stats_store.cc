@@ -85,6 +85,12 @@ struct StatsStore::Family {
 // ---------------------------------------------------------------------------------------
 // Histogram
 
+uint64_t Counter::value() const {
+  uint64_t total = 0;
+  for (const Stripe& stripe : stripes_) total += stripe.value.load(std::memory_order_relaxed);
+  return total;
+}
+
 void Histogram::Record(uint64_t value) {
   const size_t bucket =
       std::lower_bound(kBucketBounds.begin(), kBucketBounds.end(), value) - kBucketBounds.begin();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sched.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -18,21 +20,39 @@ namespace chaukas::stats {
 // Label pairs of one series, e.g. {{"cluster", "local"}}. Order is kept as given.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-// A monotonically increasing count. Lock-free; safe from any thread. Each counter sits on
-// its own cache line so that hot counters bumped by different cores do not false-share.
-class alignas(64) Counter {
+// A monotonically increasing count. Lock-free; safe from any thread. An increment goes to one
+// of a few stripes, each on its own cache line, picked by the CPU the thread runs on: a counter
+// bumped on every request from every core would otherwise move one line between the cores on
+// every increment (it cost a two-thread filter chain a third of its time). Reading sums them.
+class Counter {
  public:
-  void Inc(uint64_t amount = 1) { value_.fetch_add(amount, std::memory_order_relaxed); }
-  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+  void Inc(uint64_t amount = 1) {
+    stripes_[StripeOfThisCpu()].value.fetch_add(amount, std::memory_order_relaxed);
+  }
+  uint64_t value() const;
 
  private:
-  std::atomic<uint64_t> value_{0};
+  static constexpr size_t kStripes = 4;
+  struct alignas(64) Stripe {
+    std::atomic<uint64_t> value{0};
+  };
+  static size_t StripeOfThisCpu() {
+    const int cpu = sched_getcpu();  // glibc reads it from rseq: a few ns
+    return cpu < 0 ? 0 : static_cast<size_t>(cpu) % kStripes;
+  }
+  std::array<Stripe, kStripes> stripes_;
 };
 
 // A value that goes up and down (queue bytes, open connections). Lock-free.
 class alignas(64) Gauge {
  public:
-  void Set(int64_t value) { value_.store(value, std::memory_order_relaxed); }
+  // Stores only a changed value: a gauge set to the same value from several cores on every
+  // request then stays in all their caches instead of moving between them.
+  void Set(int64_t value) {
+    if (value_.load(std::memory_order_relaxed) != value) {
+      value_.store(value, std::memory_order_relaxed);
+    }
+  }
   void Add(int64_t amount) { value_.fetch_add(amount, std::memory_order_relaxed); }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
