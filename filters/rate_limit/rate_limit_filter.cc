@@ -54,34 +54,46 @@ std::string_view UnitName(Unit unit) {
   return "";
 }
 
-// The bucket key of `event` under `rule`: the rule's name, then each key part's value.
+// One key part's value for `event`, after `prefix`.
+struct KeyPartValue {
+  std::string_view prefix;
+  std::string_view value;
+};
+
+KeyPartValue ValueOf(KeyPart part, const RequestContext& request, const Event& event) {
+  switch (part) {
+    case KeyPart::kTenant:
+      return {{}, event.tenant_id()};
+    case KeyPart::kProject:
+      return {{}, event.project_id()};
+    case KeyPart::kCredential:
+      // Without tenant_auth, the client's address stands for its credential.
+      if (request.principal != nullptr) return {{}, request.principal->credential};
+      return {"peer:", HostOf(request.peer)};
+    case KeyPart::kEventType:
+      return {{}, EventType_Name(event.type())};
+    case KeyPart::kAgent:
+      return {{}, event.agent_id()};
+  }
+  return {};
+}
+
+// The bucket key of `event` under `rule`: the rule's name, then each key part's value. Sized
+// first, so building it takes one allocation at most.
 std::string KeyOf(const LimitRule& rule, const RequestContext& request, const Event& event) {
-  std::string key = rule.name;
+  absl::InlinedVector<KeyPartValue, 4> values;
+  size_t size = rule.name.size();
   for (KeyPart part : rule.key) {
+    values.push_back(ValueOf(part, request, event));
+    size += 1 + values.back().prefix.size() + values.back().value.size();
+  }
+  std::string key;
+  key.reserve(size);
+  key += rule.name;
+  for (const KeyPartValue& value : values) {
     key += kKeySeparator;
-    switch (part) {
-      case KeyPart::kTenant:
-        key += event.tenant_id();
-        break;
-      case KeyPart::kProject:
-        key += event.project_id();
-        break;
-      case KeyPart::kCredential:
-        // Without tenant_auth, the client's address stands for its credential.
-        if (request.principal.authenticated) {
-          key += request.principal.credential;
-        } else {
-          key += "peer:";
-          key += HostOf(request.peer);
-        }
-        break;
-      case KeyPart::kEventType:
-        key += EventType_Name(event.type());
-        break;
-      case KeyPart::kAgent:
-        key += event.agent_id();
-        break;
-    }
+    key += value.prefix;
+    key += value.value;
   }
   return key;
 }
@@ -137,7 +149,7 @@ void RateLimitFilter::ExpireIdleBuckets() {
   }
 }
 
-void RateLimitFilter::AddCharge(std::vector<Charge>& charges, size_t rule, std::string key,
+void RateLimitFilter::AddCharge(Charges& charges, size_t rule, std::string key,
                                 std::string_view tenant, double cost) {
   for (Charge& charge : charges) {
     if (charge.rule == rule && charge.key == key) {
@@ -145,11 +157,11 @@ void RateLimitFilter::AddCharge(std::vector<Charge>& charges, size_t rule, std::
       return;
     }
   }
-  charges.push_back({rule, std::move(key), std::string(tenant), cost});
+  charges.push_back({rule, std::move(key), tenant, cost});
 }
 
 void RateLimitFilter::AddEventCharges(const RequestContext& request, const Event& event,
-                                      std::vector<Charge>& charges) const {
+                                      Charges& charges) const {
   for (size_t rule = 0; rule < config_.limits.size(); ++rule) {
     const LimitRule& limit = config_.limits[rule];
     const double cost = CostOf(limit.unit, event);
@@ -159,7 +171,7 @@ void RateLimitFilter::AddEventCharges(const RequestContext& request, const Event
 }
 
 void RateLimitFilter::AddRequestCharges(const RequestContext& request, const EventsInPlay& events,
-                                        size_t end, std::vector<Charge>& charges) const {
+                                        size_t end, Charges& charges) const {
   for (size_t rule = 0; rule < config_.limits.size(); ++rule) {
     const LimitRule& limit = config_.limits[rule];
     if (limit.unit != Unit::kRequests) continue;
@@ -173,8 +185,7 @@ void RateLimitFilter::AddRequestCharges(const RequestContext& request, const Eve
   }
 }
 
-std::optional<RateLimitFilter::Refusal> RateLimitFilter::TakeAll(
-    const std::vector<Charge>& charges) const {
+std::optional<RateLimitFilter::Refusal> RateLimitFilter::TakeAll(const Charges& charges) const {
   // Inline: no allocation for the few limits a request usually meets.
   absl::InlinedVector<double, 8> remaining_after_take;
   for (size_t i = 0; i < charges.size(); ++i) {
@@ -182,7 +193,7 @@ std::optional<RateLimitFilter::Refusal> RateLimitFilter::TakeAll(
     const BucketLimit& bucket = config_.limits[charge.rule].BucketFor(charge.tenant);
     AcquireResult result = backend_->TryAcquire(charge.key, bucket, charge.cost);
     if (!result.allowed) {
-      GiveBack(std::vector<Charge>(charges.begin(), charges.begin() + static_cast<ptrdiff_t>(i)));
+      GiveBack(std::span(charges.data(), i));
       // The buckets given back hold again what they held before this request.
       for (size_t j = 0; j < i; ++j) {
         const Charge& given_back = charges[j];
@@ -199,18 +210,17 @@ std::optional<RateLimitFilter::Refusal> RateLimitFilter::TakeAll(
   return std::nullopt;
 }
 
-void RateLimitFilter::GiveBack(const std::vector<Charge>& charges) const {
+void RateLimitFilter::GiveBack(std::span<const Charge> charges) const {
   for (const Charge& charge : charges) {
     backend_->Refund(charge.key, config_.limits[charge.rule].BucketFor(charge.tenant), charge.cost);
   }
 }
 
 size_t RateLimitFilter::AdmitPrefix(const RequestContext& request, EventsInPlay& events,
-                                    Refusal& first_refusal,
-                                    std::vector<Charge>& refused_charges) const {
+                                    Refusal& first_refusal, Charges& refused_charges) const {
   size_t admitted = 0;
   for (; admitted < events.size(); ++admitted) {
-    std::vector<Charge> charges;
+    Charges charges;
     AddEventCharges(request, events[admitted], charges);
     // The request's own charge travels with its first event.
     if (admitted == 0) AddRequestCharges(request, events, events.size(), charges);
@@ -229,7 +239,9 @@ std::string RateLimitFilter::Describe(const Refusal& refusal) const {
   const LimitRule& rule = config_.limits[charge.rule];
   const BucketLimit& bucket = rule.BucketFor(charge.tenant);
   std::string text = absl::StrCat("rate limited by \"", rule.name, "\"");
-  if (!charge.tenant.empty()) absl::StrAppend(&text, " for tenant \"", charge.tenant, "\"");
+  if (!charge.tenant.empty()) {
+    absl::StrAppend(&text, " for tenant \"", ToAbsl(charge.tenant), "\"");
+  }
   const std::string_view unit = UnitName(rule.unit);
   absl::StrAppend(&text, " (", FormatAmount(bucket.burst), " ", ToAbsl(unit), ", refilling ",
                   FormatAmount(bucket.rate_per_second), "/s)");
@@ -256,8 +268,7 @@ absl::Status RateLimitFilter::Refuse(const Refusal& refusal, std::string_view de
 
 absl::Status RateLimitFilter::OnRequest(RequestContext& request, EventsInPlay& events) const {
   if (events.size() == 0) return absl::OkStatus();
-  std::vector<Charge> charges;
-  charges.reserve(config_.limits.size());
+  Charges charges;
   for (size_t i = 0; i < events.size(); ++i) AddEventCharges(request, events[i], charges);
   AddRequestCharges(request, events, events.size(), charges);
 
@@ -280,7 +291,7 @@ absl::Status RateLimitFilter::OnRequest(RequestContext& request, EventsInPlay& e
   if (!config_.accept_prefix || events.size() == 1) return Refuse(*refusal, "");
 
   Refusal first_refusal;
-  std::vector<Charge> refused_charges;
+  Charges refused_charges;
   const size_t admitted = AdmitPrefix(request, events, first_refusal, refused_charges);
   if (admitted == 0) return Refuse(first_refusal, "");
   // Buckets refill while the events are taken one by one (time moves between the backend's

@@ -2,10 +2,12 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "filters/filter.h"
@@ -58,29 +60,30 @@ class RateLimitFilter final : public Filter {
   struct Charge {
     size_t rule = 0;  // index into config_.limits
     std::string key;
-    std::string tenant;  // whose override applies, and for the message
+    std::string_view tenant;  // into the request's events: whose override applies
     double cost = 0;
   };
+  // Inline: no allocation for the few buckets a request usually touches.
+  using Charges = absl::InlinedVector<Charge, 4>;
   struct Refusal {
     const Charge* charge = nullptr;
     AcquireResult result;
   };
 
   // Adds `cost` to the charge of (`rule`, `key`), or a new one.
-  static void AddCharge(std::vector<Charge>& charges, size_t rule, std::string key,
-                        std::string_view tenant, double cost);
+  static void AddCharge(Charges& charges, size_t rule, std::string key, std::string_view tenant,
+                        double cost);
   // Adds `event`'s charges under every per-event limit to `charges`, summing by key.
-  void AddEventCharges(const RequestContext& request, const Event& event,
-                       std::vector<Charge>& charges) const;
+  void AddEventCharges(const RequestContext& request, const Event& event, Charges& charges) const;
   // Adds one request's worth to every requests_per_second bucket the events touch.
   void AddRequestCharges(const RequestContext& request, const EventsInPlay& events, size_t end,
-                         std::vector<Charge>& charges) const;
+                         Charges& charges) const;
   // Takes every charge, or none: the first refusal gives back what was taken.
-  std::optional<Refusal> TakeAll(const std::vector<Charge>& charges) const;
-  void GiveBack(const std::vector<Charge>& charges) const;
+  std::optional<Refusal> TakeAll(const Charges& charges) const;
+  void GiveBack(std::span<const Charge> charges) const;
   // Admits the longest prefix of the events that fits; rejects the rest. Returns how many.
   size_t AdmitPrefix(const RequestContext& request, EventsInPlay& events, Refusal& first_refusal,
-                     std::vector<Charge>& refused_charges) const;
+                     Charges& refused_charges) const;
   absl::Status Refuse(const Refusal& refusal, std::string_view detail) const;
   std::string Describe(const Refusal& refusal) const;
   void ExpireIdleBuckets();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -12,18 +13,22 @@ namespace chaukas::filters::tenant_auth {
 // builds a new table.
 class ApiKeyTable {
  public:
-  explicit ApiKeyTable(std::vector<ApiKey> keys);
+  explicit ApiKeyTable(const std::vector<ApiKey>& keys);
 
-  // The key whose SHA-256 is that of `presented`, or nullptr. Only the digest of the presented
-  // text is looked up, so timing can tell an attacker nothing about a key's text; the final
-  // comparison is constant-time all the same.
-  const ApiKey* Find(std::string_view presented) const;
+  // The principal of the key whose SHA-256 is that of `presented`, or nullptr. Only the digest
+  // of the presented text is looked up, so timing can tell an attacker nothing about a key's
+  // text; the final comparison is constant-time all the same.
+  std::shared_ptr<const pipeline::Principal> Find(std::string_view presented) const;
 
   size_t size() const { return keys_.size(); }
 
  private:
+  struct Entry {
+    Sha256 sha256;
+    std::shared_ptr<const pipeline::Principal> principal;  // "api_key:<name>"
+  };
   // Keyed by the 32 digest bytes.
-  absl::flat_hash_map<std::string, ApiKey> keys_;
+  absl::flat_hash_map<std::string, Entry> keys_;
 };
 
 }  // namespace chaukas::filters::tenant_auth

@@ -138,6 +138,11 @@ absl::StatusOr<AnonymousAccess> ParseAnonymous(const config::ConfigNode& node) {
 
 }  // namespace
 
+std::shared_ptr<const pipeline::Principal> PrincipalOf(const Grant& grant, std::string credential) {
+  return std::make_shared<const pipeline::Principal>(
+      pipeline::Principal{std::move(credential), grant.tenant, grant.projects, grant.scopes});
+}
+
 Sha256 Sha256Of(std::string_view text) {
   static const EvpMdPtr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
   thread_local const EvpMdCtxPtr context(EVP_MD_CTX_new());

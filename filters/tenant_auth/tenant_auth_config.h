@@ -71,6 +71,9 @@ struct TenantAuthConfig {
   OnMismatch on_mismatch = OnMismatch::kReject;
 };
 
+// The principal `grant` makes of a credential described as `credential` ("api_key:ci").
+std::shared_ptr<const pipeline::Principal> PrincipalOf(const Grant& grant, std::string credential);
+
 // The SHA-256 of `text`. On the hot path (every request with an API key): OpenSSL's digest is
 // fetched once and each thread keeps its own context, where the one-shot SHA256() of OpenSSL 3
 // looks the algorithm up, under a lock, on every call.

@@ -16,18 +16,12 @@
 namespace chaukas::filters::tenant_auth {
 namespace {
 
+// Generations of key tables, unique in the process, so that a thread's cached table is never
+// taken for another filter's (a config reload builds a new filter).
+std::atomic<uint64_t> next_keys_generation{1};
+
 constexpr std::string_view kHowToAuthenticate =
     "send Authorization: Bearer <API key or JWT>, or x-api-key: <API key>";
-
-pipeline::Principal PrincipalOf(const Grant& grant, std::string credential) {
-  pipeline::Principal principal;
-  principal.authenticated = true;
-  principal.credential = std::move(credential);
-  principal.tenant = grant.tenant;
-  principal.projects = grant.projects;
-  principal.scopes = grant.scopes;
-  return principal;
-}
 
 // "Bearer <token>" (scheme case-insensitive, RFC 7235), or "" when it is something else.
 std::string_view BearerToken(std::string_view authorization) {
@@ -97,7 +91,7 @@ absl::StatusOr<std::unique_ptr<TenantAuthFilter>> TenantAuthFilter::Create(
           }
           self->stats_.keys_file_reloads.Inc();
           Log(LogLevel::kInfo, absl::StrCat("tenant_auth: reloaded ", self->config_.keys_file, " (",
-                                            self->keys()->size(), " API keys in use)"));
+                                            self->keys().size(), " API keys in use)"));
         });
   }
   // After the watcher: an edit made while the first load runs is then loaded again.
@@ -107,7 +101,11 @@ absl::StatusOr<std::unique_ptr<TenantAuthFilter>> TenantAuthFilter::Create(
 
 TenantAuthFilter::TenantAuthFilter(TenantAuthConfig config, std::unique_ptr<JwtVerifier> jwt,
                                    const stats::StatsScope& scope, const Clock& clock)
-    : config_(std::move(config)), jwt_(std::move(jwt)), clock_(clock), stats_(scope) {}
+    : config_(std::move(config)),
+      jwt_(std::move(jwt)),
+      anonymous_(config_.anonymous ? PrincipalOf(config_.anonymous->grant, "anonymous") : nullptr),
+      clock_(clock),
+      stats_(scope) {}
 
 TenantAuthFilter::~TenantAuthFilter() = default;
 
@@ -139,10 +137,25 @@ absl::Status TenantAuthFilter::LoadKeys() {
   auto table = std::make_shared<const ApiKeyTable>(std::move(keys));
   stats_.api_keys.Set(static_cast<int64_t>(table->size()));
   keys_.store(std::move(table), std::memory_order_release);
+  keys_generation_.store(next_keys_generation.fetch_add(1), std::memory_order_release);
   return absl::OkStatus();
 }
 
-absl::StatusOr<pipeline::Principal> TenantAuthFilter::FromJwt(std::string_view token) const {
+const ApiKeyTable& TenantAuthFilter::keys() const {
+  // Loading keys_ itself on every request would write its control block's cache line (a lock
+  // bit and the use count) from every core in turn; the generation is only ever read.
+  thread_local uint64_t cached_generation = 0;
+  thread_local std::shared_ptr<const ApiKeyTable> cached;
+  const uint64_t generation = keys_generation_.load(std::memory_order_acquire);
+  if (generation != cached_generation) {
+    cached = keys_.load(std::memory_order_acquire);
+    cached_generation = generation;
+  }
+  return *cached;
+}
+
+absl::StatusOr<TenantAuthFilter::PrincipalPtr> TenantAuthFilter::FromJwt(
+    std::string_view token) const {
   absl::StatusOr<JwtClaims> claims = jwt_->Verify(token, clock_.Now());
   if (!claims.ok()) {
     return absl::UnauthenticatedError(absl::StrCat("invalid token: ", claims.status().message()));
@@ -174,17 +187,19 @@ absl::StatusOr<pipeline::Principal> TenantAuthFilter::FromJwt(std::string_view t
   return PrincipalOf(grant, absl::StrCat("jwt:", subject != nullptr ? *subject : *tenant));
 }
 
-absl::StatusOr<pipeline::Principal> TenantAuthFilter::FromBearer(std::string_view token) const {
+absl::StatusOr<TenantAuthFilter::PrincipalPtr> TenantAuthFilter::FromBearer(
+    std::string_view token) const {
   if (jwt_ != nullptr && LooksLikeJwt(token)) {
-    CHAUKAS_ASSIGN_OR_RETURN(pipeline::Principal principal, FromJwt(token));
+    CHAUKAS_ASSIGN_OR_RETURN(PrincipalPtr principal, FromJwt(token));
     stats_.authenticated_jwt.Inc();
     return principal;
   }
-  const std::shared_ptr<const ApiKeyTable> table = keys();
-  const ApiKey* key = table->Find(token);
-  if (key == nullptr) return absl::UnauthenticatedError("invalid credential: unknown API key");
+  PrincipalPtr principal = keys().Find(token);
+  if (principal == nullptr) {
+    return absl::UnauthenticatedError("invalid credential: unknown API key");
+  }
   stats_.authenticated_api_key.Inc();
-  return PrincipalOf(key->grant, absl::StrCat("api_key:", key->name));
+  return principal;
 }
 
 const CertificateIdentity* TenantAuthFilter::MatchCertificate(
@@ -214,7 +229,7 @@ absl::Status TenantAuthFilter::Authenticate(RequestContext& request) const {
   }
   if (token.empty()) token = request.api_key;
   if (!token.empty()) {
-    absl::StatusOr<pipeline::Principal> principal = FromBearer(token);
+    absl::StatusOr<PrincipalPtr> principal = FromBearer(token);
     if (!principal.ok()) {
       stats_.invalid_credential.Inc();
       return principal.status();
@@ -233,7 +248,7 @@ absl::Status TenantAuthFilter::Authenticate(RequestContext& request) const {
     if (std::any_of(ranges.begin(), ranges.end(),
                     [&](const Cidr& range) { return range.Contains(request.peer); })) {
       stats_.authenticated_anonymous.Inc();
-      request.principal = PrincipalOf(config_.anonymous->grant, "anonymous");
+      request.principal = anonymous_;
       return absl::OkStatus();
     }
   }
@@ -243,7 +258,7 @@ absl::Status TenantAuthFilter::Authenticate(RequestContext& request) const {
 
 absl::Status TenantAuthFilter::OnRequest(RequestContext& request, EventsInPlay& /*events*/) const {
   CHAUKAS_RETURN_IF_ERROR(Authenticate(request));
-  if ((request.principal.scopes & pipeline::kScopeIngest) == 0) {
+  if ((request.principal->scopes & pipeline::kScopeIngest) == 0) {
     stats_.forbidden.Inc();
     return absl::PermissionDeniedError(
         "this credential may not send events (it lacks the \"ingest\" scope)");
@@ -252,7 +267,7 @@ absl::Status TenantAuthFilter::OnRequest(RequestContext& request, EventsInPlay& 
 }
 
 EventVerdict TenantAuthFilter::OnEvent(const RequestContext& request, Event& event) const {
-  const pipeline::Principal& principal = request.principal;
+  const pipeline::Principal& principal = *request.principal;
   if (event.tenant_id().empty()) {
     event.set_tenant_id(principal.tenant);
     stats_.events_stamped.Inc();
@@ -283,7 +298,7 @@ EventVerdict TenantAuthFilter::OnEvent(const RequestContext& request, Event& eve
 
 absl::Status TenantAuthFilter::OnRead(RequestContext& request, ReadRequest& read) const {
   CHAUKAS_RETURN_IF_ERROR(Authenticate(request));
-  const pipeline::Principal& principal = request.principal;
+  const pipeline::Principal& principal = *request.principal;
   if (read.kind == ReadKind::kCapabilities) return absl::OkStatus();
   const uint8_t needed =
       read.kind == ReadKind::kQuery ? pipeline::kScopeQuery : pipeline::kScopeStats;

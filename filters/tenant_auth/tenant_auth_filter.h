@@ -67,20 +67,25 @@ class TenantAuthFilter final : public Filter {
 
   // Fills request.principal, or says why not (Unauthenticated).
   absl::Status Authenticate(RequestContext& request) const;
-  absl::StatusOr<pipeline::Principal> FromBearer(std::string_view token) const;
-  absl::StatusOr<pipeline::Principal> FromJwt(std::string_view token) const;
+  using PrincipalPtr = std::shared_ptr<const pipeline::Principal>;
+  absl::StatusOr<PrincipalPtr> FromBearer(std::string_view token) const;
+  absl::StatusOr<PrincipalPtr> FromJwt(std::string_view token) const;
   const CertificateIdentity* MatchCertificate(const pipeline::PeerCertificate& certificate) const;
 
   // Loads keys_file and installs inline keys + file keys as the table.
   absl::Status LoadKeys();
-  std::shared_ptr<const ApiKeyTable> keys() const { return keys_.load(std::memory_order_acquire); }
+  // The table in use as this thread last saw it; valid until this thread calls again.
+  const ApiKeyTable& keys() const;
 
   const TenantAuthConfig config_;
   const std::unique_ptr<JwtVerifier> jwt_;
+  const PrincipalPtr anonymous_;  // null without anonymous access
   const Clock& clock_;
   mutable TenantAuthStats stats_;
-  // Swapped whole when keys_file changes; readers take a reference for one request.
+  // Swapped whole when keys_file changes; a new generation tells each thread to refresh its
+  // cached pointer.
   std::atomic<std::shared_ptr<const ApiKeyTable>> keys_;
+  std::atomic<uint64_t> keys_generation_{0};
   absl::Mutex load_mutex_;
   std::unique_ptr<FileWatcher> keys_file_watcher_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,9 @@ enum Scope : uint8_t {
   kScopeStats = 4,   // GetEventStats
 };
 
-// Who a request acts for, once a credential has been verified. Filled by tenant_auth;
-// empty (unauthenticated) without it.
+// Who a request acts for, once tenant_auth has verified its credential. Immutable and shared:
+// an API key's principal is built when the keys load, and each of its requests points at it.
 struct Principal {
-  bool authenticated = false;
   std::string credential;  // how it proved itself, for stats and logs: "api_key:ci", "jwt:<sub>"
   std::string tenant;
   std::vector<std::string> projects;  // globs
@@ -49,7 +49,7 @@ struct RequestContext {
   std::string user_agent;
   PeerCertificate certificate;
   absl::Time received_at;
-  Principal principal;
+  std::shared_ptr<const Principal> principal;  // null until a credential is verified
 };
 
 }  // namespace chaukas::pipeline

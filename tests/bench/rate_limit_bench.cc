@@ -51,5 +51,3 @@ BENCHMARK(BM_TryAcquireManyKeys)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace chaukas::filters::rate_limit
-
-BENCHMARK_MAIN();

@@ -76,9 +76,8 @@ RequestContext FromPeer(std::string peer) {
 // A request whose principal tenant_auth verified as `credential`.
 RequestContext WithCredential(std::string credential, std::string peer = "192.0.2.1:40000") {
   RequestContext context = FromPeer(std::move(peer));
-  context.principal.authenticated = true;
-  context.principal.credential = std::move(credential);
-  context.principal.tenant = "acme";
+  context.principal = std::make_shared<const pipeline::Principal>(
+      pipeline::Principal{std::move(credential), "acme", {"*"}, pipeline::kScopeIngest});
   return context;
 }
 

@@ -75,16 +75,16 @@ TEST_F(TenantAuthFilterTest, AnApiKeyBecomesItsPrincipal) {
   auto filter = Make(kKeys);
   pipeline::RequestContext request = WithBearer(kAcmeKey);
   ASSERT_THAT(Admit(*filter, request), IsOk());
-  EXPECT_TRUE(request.principal.authenticated);
-  EXPECT_EQ(request.principal.tenant, "acme");
-  EXPECT_EQ(request.principal.credential, "api_key:acme-ci");
+  ASSERT_NE(request.principal, nullptr);
+  EXPECT_EQ(request.principal->tenant, "acme");
+  EXPECT_EQ(request.principal->credential, "api_key:acme-ci");
   EXPECT_EQ(Stat("authenticated_api_key"), 1);
 
   // x-api-key works the same, and the Bearer scheme is case-insensitive.
   pipeline::RequestContext by_header;
   by_header.api_key = kGlobexKey;
   ASSERT_THAT(Admit(*filter, by_header), IsOk());
-  EXPECT_EQ(by_header.principal.tenant, "globex");
+  EXPECT_EQ(by_header.principal->tenant, "globex");
   pipeline::RequestContext lowercase;
   lowercase.authorization = std::string("bearer ") + kGlobexKey;
   ASSERT_THAT(Admit(*filter, lowercase), IsOk());
@@ -116,8 +116,8 @@ anonymous: {from: ["127.0.0.0/8", "::1/128"], tenant: dev, scopes: [ingest]}
   pipeline::RequestContext local;
   local.peer = "127.0.0.1:5555";
   ASSERT_THAT(Admit(*filter, local), IsOk());
-  EXPECT_EQ(local.principal.tenant, "dev");
-  EXPECT_EQ(local.principal.credential, "anonymous");
+  EXPECT_EQ(local.principal->tenant, "dev");
+  EXPECT_EQ(local.principal->credential, "anonymous");
 
   pipeline::RequestContext remote;
   remote.peer = "198.51.100.7:5555";
@@ -137,13 +137,13 @@ client_certificates:
   pipeline::RequestContext by_subject;
   by_subject.certificate = {true, "CN=agent-7,O=acme", {}, {}};
   ASSERT_THAT(Admit(*filter, by_subject), IsOk());
-  EXPECT_EQ(by_subject.principal.tenant, "acme");
-  EXPECT_EQ(by_subject.principal.credential, "certificate:CN=agent-7,O=acme");
+  EXPECT_EQ(by_subject.principal->tenant, "acme");
+  EXPECT_EQ(by_subject.principal->credential, "certificate:CN=agent-7,O=acme");
 
   pipeline::RequestContext by_san;
   by_san.certificate = {true, "CN=x", {}, {"spiffe://globex.example/agents/planner"}};
   ASSERT_THAT(Admit(*filter, by_san), IsOk());
-  EXPECT_EQ(by_san.principal.tenant, "globex");
+  EXPECT_EQ(by_san.principal->tenant, "globex");
 
   // Not verified by the listener's client CA, or not mapped: no way in.
   pipeline::RequestContext unverified;
