@@ -27,8 +27,9 @@ test: build
 bench:
 	@bash scripts/setup.sh --bench
 	@cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-	@cmake --build build/bench -j $(JOBS) --target chaukas-gateway reference_server make_bench_bodies paced_client
+	@cmake --build build/bench -j $(JOBS) --target chaukas-gateway reference_server make_bench_bodies paced_client filters_bench
 	bash tests/bench/run.sh build/bench
+	build/bench/tests/bench/filters_bench
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format-14 -i

@@ -6,7 +6,8 @@
 # (tests/bench/upstream_config.yaml) forwards to the same reference_server over a `protocol:
 # grpc` cluster, against nginx's grpc_pass in front of it as the pass-through baseline, with the
 # upstream calls the gateway's batching needed, and latency at half the gateway's maximum rate
-# (paced_client). A benchmark, not a test: a missed target is printed, never an exit status.
+# (paced_client), and what tenant_auth + rate_limit cost that gateway (tests/bench/auth_config.yaml,
+# in back-to-back pairs). A benchmark, not a test: a missed target is printed, never an exit status.
 #
 # usage: tests/bench/run.sh BUILD_DIR        (make bench builds build/bench in Release and runs it)
 #
@@ -17,6 +18,8 @@
 #                            quick 1)
 #   BENCH_ROUNDS=N           reference/gateway unary alternations; the best of each is used
 #                            (default 2, quick 1)
+#   BENCH_AUTH_ROUNDS=N      back-to-back pairs of the grpc-cluster gateway without and with
+#                            tenant_auth + rate_limit (default 4, quick 2)
 #   BENCH_UNARY_CLIENTS / BENCH_UNARY_STREAMS   h2load -c / -m for gRPC unary (8 / 16)
 #   BENCH_BATCH_CLIENTS / BENCH_BATCH_STREAMS   h2load -c / -m for gRPC batch (8 / 2)
 #   BENCH_HTTP_THREADS / BENCH_HTTP_CONNECTIONS  wrk -t / -c (2 / 16)
@@ -45,10 +48,12 @@ if [[ $quick == 1 ]]; then
   duration=${BENCH_DURATION:-3}
   warmup=${BENCH_WARMUP:-1}
   rounds=${BENCH_ROUNDS:-1}
+  auth_rounds=${BENCH_AUTH_ROUNDS:-2}
 else
   duration=${BENCH_DURATION:-10}
   warmup=${BENCH_WARMUP:-2}
   rounds=${BENCH_ROUNDS:-2}
+  auth_rounds=${BENCH_AUTH_ROUNDS:-4}
 fi
 unary_clients=${BENCH_UNARY_CLIENTS:-8}
 unary_streams=${BENCH_UNARY_STREAMS:-16}
@@ -62,6 +67,7 @@ unary_target_ratio=0.5
 batch_target_events_per_second=150000
 upstream_unary_target_ratio=1.5 # gateway with a grpc cluster / nginx grpc_pass, unary calls/s
 upstream_batching_target=50     # client calls per upstream call, at least
+auth_cost_target_percent=5      # tenant_auth + rate_limit, of the gateway's unary calls/s
 
 grpc_service=chaukas.spec.client.v1.ChaukasClientService
 
@@ -193,8 +199,9 @@ machine_cpu_seconds() {
 # cpu_begin PID [UPSTREAM_PID] / cpu_end PID ELAPSED EVENTS CLIENT_NAME [UPSTREAM_PID]: CPU over
 # the measured part of a case, of the server, of its upstream (the reference behind nginx or a
 # gateway's grpc cluster), of the load generator, and of everything else on the machine (other
-# engineers' builds and benchmarks: they share these cores). cpu_end sets cpu_note, and keeps the
-# largest "others" share in max_other_cores.
+# engineers' builds and benchmarks: they share these cores). cpu_end sets cpu_note and
+# server_us_per_event (the server's CPU µs per event), and keeps the largest "others" share in
+# max_other_cores.
 max_other_cores=0
 cpu_begin() {
   cpu_server_before=$(process_cpu_seconds "$1")
@@ -211,7 +218,7 @@ cpu_end() {
   measure_children_cpu
   client_after=$children_cpu
   machine_after=$(machine_cpu_seconds)
-  read -r cpu_note other < <(awk -v s="$elapsed" -v e="$events" -v client="$client" \
+  read -r cpu_note other server_us_per_event < <(awk -v s="$elapsed" -v e="$events" -v client="$client" \
     -v server="$(awk -v a="$server_after" -v b="$cpu_server_before" 'BEGIN { print a - b }')" \
     -v upstream="$(awk -v a="$upstream_after" -v b="$cpu_upstream_before" 'BEGIN { print a - b }')" \
     -v has_upstream="${upstream_pid:+1}" \
@@ -222,7 +229,8 @@ cpu_end() {
       if (other < 0) other = 0
       printf "server_%.2f_cores,_%.1f_µs_CPU/event;", server / s, server * 1e6 / e
       if (has_upstream) printf "_upstream_%.2f_cores;", upstream / s
-      printf "_%s_%.2f_cores;_others_%.2f_cores %.2f\n", client, loadgen / s, other / s, other / s }')
+      printf "_%s_%.2f_cores;_others_%.2f_cores %.2f %.3f\n", client, loadgen / s, other / s,
+        other / s, server * 1e6 / e }')
   cpu_note=${cpu_note//_/ }
   if awk -v a="$other" -v b="$max_other_cores" 'BEGIN { exit !(a > b) }'; then
     max_other_cores=$other
@@ -393,15 +401,23 @@ to_ms() {
     else { sub(/s$/, "", d); printf "%.2f\n", d * 1000 } }'
 }
 
+# Per gateway (SERVER name) besides the current one: its admin address, and a header every call
+# to it carries (gateway_upstream_auth's API key).
+declare -A admin_of header_of
+
 # grpc_case LABEL KEY SERVER ADDRESS METHOD BODY EVENTS CLIENTS STREAMS PID [UPSTREAM_PID]
-# SERVER: reference (called directly), gateway (file sink), nginx (grpc_pass to the reference) or
-# gateway_upstream (grpc cluster to the reference); UPSTREAM_PID: the reference behind the last two.
+# SERVER: reference (called directly), gateway (file sink), nginx (grpc_pass to the reference),
+# gateway_upstream (grpc cluster to the reference) or gateway_upstream_auth (the same behind
+# tenant_auth and rate_limit); UPSTREAM_PID: the reference behind the last three.
 grpc_case() {
   local label=$1 key=$2 server=$3 address=$4 method=$5 body=$6 events=$7 clients=$8 streams=$9
   local pid=${10} upstream_pid=${11:-}
+  # Bash scoping: the accepted-events functions called from here see this admin_address.
+  local admin_address=${admin_of[$server]:-$admin_address}
   local url="http://$address/$grpc_service/$method"
   local common=(-c "$clients" -m "$streams" -H 'content-type: application/grpc' -H 'te: trailers'
     -d "$body")
+  [[ -n ${header_of[$server]:-} ]] && common+=(-H "${header_of[$server]}")
   local out="$work_dir/$key.$server.out" hlog="$work_dir/$key.$server.h2load.log"
 
   [[ -n ${crashed[$server]:-} ]] && return 0
@@ -444,7 +460,7 @@ grpc_case() {
   [[ $server == gateway* ]] && check_accepted "$label" "$before" "$after" "$((succeeded * events))"
   if [[ $server == reference || $server == nginx ]]; then
     check_reference_received "$label" "$counts_before" "$counts_after" "$((succeeded * events))"
-  elif [[ $server == gateway_upstream ]]; then
+  elif [[ $server == gateway_upstream* ]]; then
     check_forwarded "$label" "$counts_before" "$counts_after" "$accepted_delta" "$succeeded"
   fi
   notes+=("$(awk -v c="$clients" -v m="$streams" -v s="$elapsed" -v n="$requests" \
@@ -454,8 +470,12 @@ grpc_case() {
   if [[ $server == gateway_upstream && $recorded_best == 1 ]]; then
     upstream_per_1000[$key.$server]=$upstream_calls_per_1000
   fi
+  rps_rounds[$key.$server]+=" $rps"
+  cpu_per_event_rounds[$key.$server]+=" $server_us_per_event"
 }
 declare -A upstream_per_1000 # "case.server" -> upstream calls per 1000 client calls, best round
+# "case.server" -> calls/s, and the server's CPU µs per event, of each round in order
+declare -A rps_rounds cpu_per_event_rounds
 
 # paced_case LABEL KEY SERVER ADDRESS RATE PID: unary IngestEvent calls at RATE calls/s from
 # paced_client, for latency at a given load. SERVER: reference or gateway_upstream (whose upstream
@@ -826,6 +846,18 @@ if [[ -n $gateway_bin && -z ${crashed[reference]:-} ]]; then
   upstream_gateway_pid=$started_gateway_pid
   upstream_gateway_grpc=$started_grpc
   admin_address=$started_admin # the accepted-events checks read this gateway from now on
+
+  # The same gateway behind tenant_auth and rate_limit, with an API key configured by its hash
+  # as a user would.
+  bench_key=chk_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+  bench_key_sha256=$(printf '%s' "$bench_key" | "$gateway_bin" hash-key) ||
+    die "chaukas-gateway hash-key failed"
+  CHAUKAS_BENCH_UPSTREAM=$reference_address CHAUKAS_BENCH_KEY_SHA256=$bench_key_sha256 \
+    start_gateway gateway_upstream_auth "$bench_src/auth_config.yaml"
+  auth_gateway_pid=$started_gateway_pid
+  auth_gateway_grpc=$started_grpc
+  admin_of[gateway_upstream_auth]=$started_admin
+  header_of[gateway_upstream_auth]="authorization: Bearer $bench_key"
   read -r _ _ forward_calls_before forward_events_before _ <<< "$(settled_reference_counts)"
 
   for ((round = 1; round <= rounds; round++)); do
@@ -842,6 +874,26 @@ if [[ -n $gateway_bin && -z ${crashed[reference]:-} ]]; then
     stop_process "$nginx_pid"
     forget_pid "$nginx_pid"
   fi
+
+  # What tenant_auth + rate_limit cost: the gateway without and with them in back-to-back pairs,
+  # swapping places every pair, so that neither always runs first. After nginx stopped: a case
+  # right after an nginx case ran up to a quarter slower, whichever gateway it was.
+  for ((round = 1; round <= auth_rounds; round++)); do
+    gateways=(gateway_upstream gateway_upstream_auth)
+    ((round % 2 == 0)) && gateways=(gateway_upstream_auth gateway_upstream)
+    for server in "${gateways[@]}"; do
+      if [[ $server == gateway_upstream ]]; then
+        grpc_case "gateway → grpc cluster → reference, IngestEvent (unary, in pairs)" unary_pair \
+          gateway_upstream "$upstream_gateway_grpc" IngestEvent "$work_dir/unary.grpc" 1 \
+          "$unary_clients" "$unary_streams" "$upstream_gateway_pid" "$reference_pid"
+      else
+        grpc_case "gateway + tenant_auth + rate_limit → grpc cluster → reference, IngestEvent (unary, in pairs)" \
+          unary_pair gateway_upstream_auth "$auth_gateway_grpc" IngestEvent \
+          "$work_dir/unary.grpc" 1 "$unary_clients" "$unary_streams" "$auth_gateway_pid" \
+          "$reference_pid"
+      fi
+    done
+  done
 
   grpc_case "gateway → grpc cluster → reference, IngestEventBatch ×100" batch100 gateway_upstream \
     "$upstream_gateway_grpc" IngestEventBatch "$work_dir/batch100.grpc" 100 "$batch_clients" \
@@ -869,19 +921,23 @@ if [[ -n $gateway_bin && -z ${crashed[reference]:-} ]]; then
 
   # Stopped with SIGTERM, the gateway drains and flushes: everything it accepted must then have
   # reached the reference.
-  if [[ -z ${crashed[gateway_upstream]:-} ]]; then
+  if [[ -z ${crashed[gateway_upstream]:-} && -z ${crashed[gateway_upstream_auth]:-} ]]; then
     forward_accepted=$(settled_accepted_events)
-    stop_process "$upstream_gateway_pid"
-    forget_pid "$upstream_gateway_pid"
+    auth_accepted=$(admin_address=${admin_of[gateway_upstream_auth]} settled_accepted_events)
+    for pid in "$upstream_gateway_pid" "$auth_gateway_pid"; do
+      stop_process "$pid"
+      forget_pid "$pid"
+    done
     read -r _ _ forward_calls_after forward_events_after _ <<< "$(settled_reference_counts)"
     forward_events=$((forward_events_after - forward_events_before))
-    forward_line="upstream: after the grpc-cluster gateway stopped (drained), the reference had received $forward_events events in $((forward_calls_after - forward_calls_before)) IngestEventBatch calls; the gateway accepted ${forward_accepted:-?}"
-    if [[ $forward_events != "${forward_accepted:-}" ]]; then
-      warn "the upstream received $forward_events events but the gateway accepted ${forward_accepted:-?}: events were lost on the way"
+    forward_accepted=$((${forward_accepted:-0} + ${auth_accepted:-0}))
+    forward_line="upstream: after the two grpc-cluster gateways stopped (drained), the reference had received $forward_events events in $((forward_calls_after - forward_calls_before)) IngestEventBatch calls; the gateways accepted $forward_accepted"
+    if [[ $forward_events != "$forward_accepted" ]]; then
+      warn "the upstream received $forward_events events but the gateways accepted $forward_accepted: events were lost on the way"
       forward_line+="  **MISMATCH**"
     fi
   else
-    forward_line="upstream: not checked: **the grpc-cluster gateway crashed** (BENCH_KEEP=1 keeps its log)"
+    forward_line="upstream: not checked: **a grpc-cluster gateway crashed** (BENCH_KEEP=1 keeps its log)"
   fi
 fi
 
@@ -891,7 +947,7 @@ echo
 echo "## chaukas-gateway ingest benchmark"
 echo
 echo "$(nproc) cores; load average before the run $load_average; other processes used up to $max_other_cores cores during a case$(awk -v o="$max_other_cores" 'BEGIN { if (o >= 0.1) printf ": numbers are noisy" }')."
-echo "Each case: ${warmup}s warm-up, then ~${duration}s measured; unary reference/gateway alternated $rounds× (best kept)."
+echo "Each case: ${warmup}s warm-up, then ~${duration}s measured; unary reference/gateway and nginx/gateway alternated $rounds× (best kept); the gateway without and with tenant_auth + rate_limit in $auth_rounds back-to-back pairs."
 echo
 echo "| case | requests/s | events/s | p50 ms | p99 ms | notes |"
 echo "|---|---:|---:|---:|---:|---|"
@@ -919,6 +975,7 @@ else
   echo "gateway/reference ratio: not measured (no gateway)"
 fi
 
+
 if [[ -n ${best[unary.gateway_upstream]:-} ]]; then
   echo
   [[ -n $forward_line ]] && echo "$forward_line" && echo
@@ -932,6 +989,27 @@ if [[ -n ${best[unary.gateway_upstream]:-} ]]; then
         (ratio >= t ? "PASS" : "MISS"), ratio }'
   else
     echo "- target unary through the gateway ≥ ${upstream_unary_target_ratio}× nginx grpc_pass: not measured (no nginx)"
+  fi
+  if [[ -n ${rps_rounds[unary_pair.gateway_upstream_auth]:-} ]]; then
+    # Per round (the two gateways ran back to back), what the filters cost in calls/s and in
+    # CPU per call; the median over the rounds.
+    "$python" - "$auth_cost_target_percent" "${rps_rounds[unary_pair.gateway_upstream]}" \
+      "${rps_rounds[unary_pair.gateway_upstream_auth]}" \
+      "${cpu_per_event_rounds[unary_pair.gateway_upstream]}" \
+      "${cpu_per_event_rounds[unary_pair.gateway_upstream_auth]}" << 'EOF'
+import statistics, sys
+target = float(sys.argv[1])
+plain, auth, plain_cpu, auth_cpu = ([float(x) for x in arg.split()] for arg in sys.argv[2:6])
+rounds = min(len(plain), len(auth))
+costs = [100 * (1 - auth[i] / plain[i]) for i in range(rounds)]
+cpu = [100 * (auth_cpu[i] / plain_cpu[i] - 1) for i in range(rounds)]
+cost = statistics.median(costs)
+print(f"- target tenant_auth + rate_limit cost < {target:g}% of the gateway's unary calls/s: "
+      f"{'PASS' if cost < target else 'MISS'} (median of {rounds} back-to-back pairs: **{cost:.1f}%**; "
+      f"pairs {', '.join(f'{c:+.1f}%' for c in costs)})")
+print(f"- (info) gateway CPU per unary call with tenant_auth + rate_limit: median {statistics.median(cpu):+.1f}% "
+      f"({', '.join(f'{a:.1f} vs {p:.1f} µs' for a, p in zip(auth_cpu, plain_cpu))})")
+EOF
   fi
   per_1000=${upstream_per_1000[unary.gateway_upstream]:-}
   if [[ -n $per_1000 ]]; then
