@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 #include "gateway/common/json_escape.h"
 #include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"

@@ -19,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 #include "gateway/common/json_escape.h"
 #include "gateway/common/openssl_ptr.h"
 #include "gateway/common/status_macros.h"

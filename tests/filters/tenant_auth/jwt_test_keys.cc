@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 #include "gateway/common/openssl_ptr.h"
 #include "gateway/common/strings.h"
 #include "gtest/gtest.h"

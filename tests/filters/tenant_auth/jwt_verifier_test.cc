@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 #include "gateway/common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,11 +1,11 @@
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 
 #include <array>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
 
-namespace chaukas::filters::tenant_auth {
+namespace chaukas {
 namespace {
 
 constexpr std::string_view kAlphabet =
@@ -76,4 +76,4 @@ std::string EncodeBase64Url(std::string_view bytes) {
   return text;
 }
 
-}  // namespace chaukas::filters::tenant_auth
+}  // namespace chaukas

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace chaukas::filters::tenant_auth {
+namespace chaukas {
 
 // Base64url (RFC 4648 section 5) as JOSE uses it (RFC 7515 section 2): no '=' padding, no
 // line breaks or whitespace. Decoding is strict, because a token with two spellings of the
@@ -17,4 +17,4 @@ namespace chaukas::filters::tenant_auth {
 // The unpadded base64url spelling of `bytes`.
 std::string EncodeBase64Url(std::string_view bytes);
 
-}  // namespace chaukas::filters::tenant_auth
+}  // namespace chaukas

@@ -1,4 +1,4 @@
-#include "filters/tenant_auth/base64url.h"
+#include "gateway/common/base64url.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
 
-namespace chaukas::filters::tenant_auth {
+namespace chaukas {
 namespace {
 
 using ::chaukas::testing::IsOk;
@@ -74,4 +74,4 @@ TEST(Base64UrlTest, RejectsNonZeroSpareBitsSoEveryByteStringHasOneSpelling) {
 }
 
 }  // namespace
-}  // namespace chaukas::filters::tenant_auth
+}  // namespace chaukas
