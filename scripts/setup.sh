@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libyaml-cpp-dev libssl-dev libabsl-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev redis-server
+  libhyperscan-dev
   python3-grpcio python3-protobuf python3-prometheus-client python3-jwt python3-cryptography
   clang-format-14
 )
