@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "filters/pii_redaction/ascii.h"
 #include "gateway/common/base64url.h"
 #include "gateway/common/openssl_ptr.h"
 #include "gateway/common/strings.h"
@@ -23,15 +24,6 @@
 
 namespace chaukas::filters::pii_redaction {
 namespace {
-
-// ASCII-only character classes: <cctype> depends on the locale and is undefined for negative
-// chars, and every format here is defined over ASCII.
-constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-constexpr bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
-constexpr bool IsAlpha(char c) { return IsUpper(c) || IsLower(c); }
-constexpr bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
-constexpr char ToLower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool AllDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
