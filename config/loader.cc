@@ -10,14 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "chaukas/spec/common/v1/events.pb.h"
 #include "config/cluster_loader.h"
+#include "config/event_enums.h"
 #include "config/tls_loader.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/common/strings.h"
 
 namespace chaukas::config {
 namespace {
-
-using chaukas::spec::common::v1::EventType;
 
 constexpr int64_t kMaxBytes = int64_t{1} << 40;  // 1 TiB: far above any sane limit
 constexpr int64_t kMaxMs = int64_t{24} * 3600 * 1000;
@@ -122,18 +121,6 @@ absl::Status ParseFilters(const ConfigNode& node, GatewayConfig& config) {
     config.filters.push_back({std::move(filter_name), name, element.Child("config")});
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<int> ParseEventType(const ConfigNode& node) {
-  CHAUKAS_ASSIGN_OR_RETURN(std::string name, node.AsString());
-  EventType type;
-  if (chaukas::spec::common::v1::EventType_Parse(name, &type) ||
-      chaukas::spec::common::v1::EventType_Parse("EVENT_TYPE_" + name, &type)) {
-    if (type != chaukas::spec::common::v1::EVENT_TYPE_UNSPECIFIED) return static_cast<int>(type);
-  }
-  return node.Error(absl::StrCat("\"", name,
-                                 "\" is not an event type (examples: ERROR, SESSION_START, "
-                                 "EVENT_TYPE_TOOL_CALL_END)"));
 }
 
 absl::Status ParseRouteMatch(const ConfigNode& node, RouteMatch& match) {

@@ -39,7 +39,7 @@ TEST_F(FilterRegistryTest, UnknownNameListsKnownFilters) {
   EXPECT_THAT(registry_.Create(Spec("name: valdate"), context),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "gateway.yaml:1:7 filters[0].name: unknown filter \"valdate\"; known "
-                       "filters: rate_limit, tenant_auth, validate"));
+                       "filters: rate_limit, sampling, tenant_auth, validate"));
 }
 
 TEST_F(FilterRegistryTest, ConfigMustBeAMap) {
