@@ -25,14 +25,6 @@
 namespace chaukas::filters::pii_redaction {
 namespace {
 
-bool AllDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
-}
-
-bool AllAlnum(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsAlnum);
-}
-
 bool AllSameCharacter(std::string_view text) {
   return !text.empty() && text.find_first_not_of(text.front()) == std::string_view::npos;
 }

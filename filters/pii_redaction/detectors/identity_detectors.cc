@@ -205,9 +205,6 @@ class UsSsnDetector final : public DetectorBase {
 
  private:
   static bool IsDelimiter(char c) { return c == '-' || c == ' ' || c == '.'; }
-  static bool AllDigits(std::string_view text) {
-    return std::all_of(text.begin(), text.end(), IsDigit);
-  }
 };
 
 // ---- IP_ADDRESS ---------------------------------------------------------------------------

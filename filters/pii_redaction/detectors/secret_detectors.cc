@@ -43,12 +43,6 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 bool IsBase64Char(char c) { return IsAlnum(c) || c == '+' || c == '/'; }
 bool IsBase64UrlChar(char c) { return IsAlnum(c) || c == '-' || c == '_'; }
-bool IsAllAlnum(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsAlnum);
-}
-bool IsAllDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
-}
 
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
@@ -343,12 +337,12 @@ constexpr std::string_view kSlackWebhookHost = "hooks.slack.com/";
 
 // A random part of a token: alphanumeric, long enough, and not a placeholder.
 bool IsRandomPart(std::string_view part, size_t min_length) {
-  return part.size() >= min_length && IsAllAlnum(part) &&
-         ShannonEntropy(part) >= kMinTokenEntropy && !IsTemplateOrMask(part);
+  return part.size() >= min_length && AllAlnum(part) && ShannonEntropy(part) >= kMinTokenEntropy &&
+         !IsTemplateOrMask(part);
 }
 
 bool IsDigitsPart(std::string_view part, size_t min_length, size_t max_length) {
-  return part.size() >= min_length && part.size() <= max_length && IsAllDigits(part);
+  return part.size() >= min_length && part.size() <= max_length && AllDigits(part);
 }
 
 // The shapes of gitleaks' Slack rules, after the prefix (`kind` is "xoxb-", "xapp-", ...;
@@ -359,7 +353,7 @@ bool SlackTokenBodyValid(std::string_view kind, bool configuration, std::string_
     return parts.size() == 2 && IsDigitsPart(parts[0], 1, 1) && IsRandomPart(parts[1], 100);
   }
   if (kind == "xapp-") {  // app-level: xapp-1-A0123ABCDEF-1234567890123-<hex>
-    return parts.size() == 4 && IsDigitsPart(parts[0], 1, 1) && IsAllAlnum(parts[1]) &&
+    return parts.size() == 4 && IsDigitsPart(parts[0], 1, 1) && AllAlnum(parts[1]) &&
            parts[1].size() >= 8 && IsDigitsPart(parts[2], 8, 16) && IsRandomPart(parts[3], 32);
   }
   if (kind == "xoxa-" || kind == "xoxr-") {  // legacy workspace access and refresh tokens
@@ -422,7 +416,7 @@ class SlackTokenDetector final : public DetectorBase {
     // placeholders, and the secret must be random.
     for (size_t i = 1; i + 1 < parts.size(); ++i) {
       const std::string_view id = parts[i];
-      if (id.size() < 8 || !IsAllAlnum(id) ||
+      if (id.size() < 8 || !AllAlnum(id) ||
           id.find_first_not_of(id[1], 1) == std::string_view::npos) {
         return looked;
       }
@@ -666,11 +660,11 @@ bool VendorKeyValid(std::string_view token) {
   } else if (token.starts_with("sk_test_") || token.starts_with("sk_live_")) {  // Stripe
     body = token.substr(8);
     min_body = 10;
-    if (!IsAllAlnum(body)) return false;
+    if (!AllAlnum(body)) return false;
   } else if (token.starts_with("hf_")) {  // Hugging Face
     body = token.substr(3);
     min_body = 30;
-    if (!IsAllAlnum(body) || body.size() > 40) return false;
+    if (!AllAlnum(body) || body.size() > 40) return false;
   } else {
     return false;
   }
