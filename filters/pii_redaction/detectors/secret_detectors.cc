@@ -9,7 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "filters/pii_redaction/ascii.h"
 #include "filters/pii_redaction/detectors/detector_base.h"
 #include "filters/pii_redaction/validators.h"
@@ -43,20 +45,6 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 bool IsBase64Char(char c) { return IsAlnum(c) || c == '+' || c == '/'; }
 bool IsBase64UrlChar(char c) { return IsAlnum(c) || c == '-' || c == '_'; }
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (ToLower(text[i]) != ToLower(prefix[i])) return false;
-  }
-  return true;
-}
-
-std::string Lowercase(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), ToLower);
-  return lower;
-}
 
 // The end of the run of characters matching `in_run` that starts at `from`, at most
 // `max_length` long.
@@ -136,7 +124,7 @@ bool IsNotASecret(std::string_view value) {
       "null",   "none",     "nil",       "true",        "false",    "undefined", "n/a",   "str",
       "string", "bool",     "boolean",   "int",         "integer",  "number",    "bytes", "any",
       "object", "optional", "secretstr", "secretbytes", "required", "invalid"};
-  const std::string lower = Lowercase(value);
+  const std::string lower = absl::AsciiStrToLower(ToAbsl(value));
   if (std::find(kWords.begin(), kWords.end(), lower) != kWords.end()) return true;
   const bool has_digit = std::any_of(value.begin(), value.end(), IsDigit);
   return has_digit && std::all_of(value.begin(), value.end(), [](char c) {
@@ -612,7 +600,7 @@ Span ValueAt(std::string_view text, size_t from, SecretKind kind, bool in_query)
 // The authentication schemes whose credentials follow them ("Bearer <token>").
 std::optional<size_t> SchemeLength(std::string_view value) {
   for (const std::string_view scheme : {"bearer ", "basic ", "token "}) {
-    if (StartsWithNoCase(value, scheme)) return scheme.size();
+    if (absl::StartsWithIgnoreCase(ToAbsl(value), ToAbsl(scheme))) return scheme.size();
   }
   return std::nullopt;
 }
